@@ -1,0 +1,1 @@
+"""Vigogne Hugging Face checkpoints to GGUF, and GGUF to quantized GGUF. No Qt here."""

@@ -1,0 +1,191 @@
+"""The Vigogne prompt formats, each once, as a Jinja chat template.
+
+The converter embeds these in GGUF files (`tokenizer.chat_template`) and the app uses
+the same text for files that carry none. Every template renders exactly the strings the
+Vigogne repository builds for inference (see tests/test_templates.py for the sources).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from jinja2 import TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+# GGUF key naming the Vigogne format a converted file was made for.
+FORMAT_KEY = "vigogne.prompt_format"
+
+# Default system messages, French first (vigogne/processors/vigogne_chat_v2.py and the
+# early vigogne/preprocess.py). The inference message names the assistant.
+SYSTEM_CHAT_V2 = (
+    "Vous êtes Vigogne, un assistant IA créé par Zaion Lab. Vous suivez extrêmement bien "
+    "les instructions. Aidez autant que vous le pouvez."
+)
+SYSTEM_CHAT_V1 = (
+    "Voici une conversation entre un utilisateur et un assistant IA nommé Vigogne.\n"
+    "Vigogne est un assistant IA open-source créé par Zaion (https://zaion.ai/).\n"
+    "Vigogne est respectueux, empathique, humble mais bien informé, et fournit toujours des "
+    "réponses utiles et détaillées.\n"
+    "Vigogne est capable d'effectuer une large variété de tâches telles que l'édition de texte, "
+    "la traduction, la question answering, la raisonnement logique, le codage et bien d'autres "
+    "encore.\n"
+    "Vigogne ne peut pas recevoir ou générer de contenu audio ou visuel et ne peut pas accéder "
+    "à Internet.\n"
+    "Vigogne évite strictement de discuter de sujets sensibles, offensants, illégaux, éthiques "
+    "ou politiques et met en garde lorsqu'il n'est pas sûr de la réponse."
+)
+SYSTEM_INSTRUCT = (
+    "Ci-dessous se trouve une instruction qui décrit une tâche à accomplir. Rédigez une "
+    "réponse qui répond de manière précise à la demande."
+)
+
+# The preamble every template shares: pick the system message (first message or the
+# default) and check that the remaining turns alternate user/assistant.
+_PREAMBLE = (
+    "{{ bos_token }}"
+    "{% if messages and messages[0]['role'] == 'system' %}"
+    "{% set system = messages[0]['content'] %}{% set turns = messages[1:] %}"
+    "{% else %}{% set system = @DEFAULT@ %}{% set turns = messages %}{% endif %}"
+    "{% for m in turns %}{% if (m['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Les rôles doivent alterner utilisateur/assistant.') }}"
+    "{% endif %}{% endfor %}"
+)
+
+# chat-v2 and chat-v1 differ only in how the system message opens the prompt. Newlines
+# are emitted from expressions: transformers and llama-cpp-python render templates with
+# trim_blocks, which would eat a newline written right after a block tag.
+_TURNS_CHAT = (
+    "{% for m in turns %}"
+    "{% if m['role'] == 'user' %}{{ '\\n<|user|>: ' + m['content'] }}"
+    "{% else %}{{ '\\n<|assistant|>: ' + m['content'] + eos_token }}{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '\\n<|assistant|>:' }}{% endif %}"
+)
+
+# Llama-2 style (vigogne_chat_v3.py): the system block sits inside the first [INST],
+# rounds are joined by one space, BOS only once at the very start.
+_TURNS_LLAMA2 = (
+    "{% for m in turns %}"
+    "{% if m['role'] == 'user' %}{% if not loop.first %} {% endif %}[INST] "
+    "{% if loop.first and system %}<<SYS>>\n{{ system }}\n<</SYS>>\n\n{% endif %}"
+    "{{ m['content'] }} [/INST]"
+    "{% else %} {{ m['content'] }}{{ eos_token }}{% endif %}"
+    "{% endfor %}"
+)
+
+# Instruct models are one-shot: only the last user message is the instruction; the
+# system message, when given, replaces the French preamble sentence.
+_TURNS_INSTRUCT = (
+    "{% for m in turns if m['role'] == 'user' %}{% if loop.last %}"
+    "{{ system }}\n\n### Instruction:\n{{ m['content'] }}\n\n### Réponse:\n"
+    "{% endif %}{% endfor %}"
+)
+
+
+def _template(default_system: str, body: str) -> str:
+    # A JSON string is a valid Jinja string literal (and minja's, in llama-server).
+    return _PREAMBLE.replace("@DEFAULT@", json.dumps(default_system, ensure_ascii=False)) + body
+
+
+@dataclass(frozen=True)
+class PromptFormat:
+    """One Vigogne prompt format: its Jinja template and where generation must stop."""
+
+    name: str
+    title: str
+    template: str
+    default_system: str
+    stop: tuple[str, ...]
+
+
+FORMATS: dict[str, PromptFormat] = {
+    f.name: f
+    for f in (
+        PromptFormat(
+            "chat-v2",
+            "Vigogne Chat V2 (<|system|> / <|user|> / <|assistant|>)",
+            _template(SYSTEM_CHAT_V2, "<|system|>: {{ system }}" + _TURNS_CHAT),
+            SYSTEM_CHAT_V2,
+            ("</s>", "\n<|user|>:"),
+        ),
+        PromptFormat(
+            "chat-v1",
+            "Vigogne Chat V1 (<|user|> / <|assistant|>)",
+            _template(SYSTEM_CHAT_V1, "{{ system }}" + _TURNS_CHAT),
+            SYSTEM_CHAT_V1,
+            ("</s>", "\n<|user|>:"),
+        ),
+        PromptFormat(
+            "llama-2",
+            "Llama-2 ([INST] <<SYS>>)",
+            _template(SYSTEM_CHAT_V2, _TURNS_LLAMA2),
+            SYSTEM_CHAT_V2,
+            ("</s>", "[INST]"),
+        ),
+        PromptFormat(
+            "instruct",
+            "Vigogne Instruct (### Instruction / ### Réponse)",
+            _template(SYSTEM_INSTRUCT, _TURNS_INSTRUCT),
+            SYSTEM_INSTRUCT,
+            ("</s>", "\n### Instruction:"),
+        ),
+    )
+}
+DEFAULT_FORMAT = "chat-v2"
+
+
+class PromptTemplateError(ValueError):
+    """A chat template could not be rendered (bad syntax, unsafe code, or bad roles)."""
+
+
+def _raise_exception(message: str) -> None:
+    raise PromptTemplateError(message)
+
+
+# The same settings as transformers and llama-cpp-python, so a template renders alike
+# in all three.
+_ENV = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+
+
+def render(
+    template: str,
+    messages: Sequence[Mapping[str, str]],
+    *,
+    bos_token: str = "",
+    eos_token: str = "</s>",
+    add_generation_prompt: bool = True,
+) -> str:
+    """Render any chat template (ours or one read from a file) in Jinja's sandbox.
+
+    Raises PromptTemplateError with a readable message; a template cannot reach Python
+    objects or run code, whatever file it came from.
+    """
+    try:
+        compiled = _ENV.from_string(template)
+        return compiled.render(
+            messages=[dict(m) for m in messages],
+            bos_token=bos_token,
+            eos_token=eos_token,
+            add_generation_prompt=add_generation_prompt,
+            raise_exception=_raise_exception,
+        )
+    except PromptTemplateError:
+        raise
+    except TemplateError as exc:
+        raise PromptTemplateError(f"Modèle de prompt invalide : {exc}") from exc
+
+
+_TRAILING_PUNCTUATION = re.compile(r"[!,\-.:;?~ ]+$")
+
+
+def merge_instruction_and_input(instruction: str, input_text: str) -> str:
+    """Join an instruction and its optional input the way Vigogne instruct data did.
+
+    Trailing punctuation of the instruction is dropped, then ` : ` joins the two.
+    """
+    if not input_text:
+        return instruction
+    return _TRAILING_PUNCTUATION.sub("", instruction) + " : " + input_text

@@ -1,0 +1,46 @@
+"""Shared fixtures: tiny random-weight GGUF models made on the fly, and a loaded engine."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from converters.synthetic import TINY, write_random_llama  # noqa: E402
+from vigogne_desktop.core.engine import LocalEngine  # noqa: E402
+from vigogne_desktop.core.protocol import LoadSettings  # noqa: E402
+
+# Token 2 is </s> in the synthetic vocabulary: pushing it down makes replies run to
+# max_tokens, so a test controls exactly how long a stream is.
+NO_EOS = {2: -100.0}
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(models_dir: Path) -> Path:
+    """A tiny Llama GGUF carrying the chat-v2 template, as our converter writes them."""
+    return write_random_llama(models_dir / "tiny-chat-v2.gguf", TINY, seed=1)
+
+
+@pytest.fixture(scope="session")
+def bare_gguf(models_dir: Path) -> Path:
+    """A tiny GGUF with no chat template, named like a legacy Vigogne model."""
+    return write_random_llama(
+        models_dir / "vigogne-7b-instruct.Q8_0.gguf", TINY, seed=2, prompt_format=None,
+        name="",
+    )
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_gguf: Path) -> Iterator[LocalEngine]:
+    with LocalEngine() as local:
+        local.load(str(tiny_gguf), LoadSettings(n_ctx=2048, n_threads=2, seed=7))
+        yield local

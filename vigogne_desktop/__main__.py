@@ -1,0 +1,138 @@
+"""Command line of Vigogne Desktop: the window by default, a terminal chat for scripts.
+
+    vigogne-desktop                      open the window
+    vigogne-desktop chat MODEL.gguf "…"  stream one answer to stdout
+    vigogne-desktop --self-test [MODEL]  load a model, generate a few tokens, exit 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .core.child import MODES
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vigogne-desktop",
+        description="Discutez hors ligne, en français, avec les modèles Vigogne (llama.cpp). "
+        "Sans commande, ouvre la fenêtre.",
+    )
+    parser.add_argument("--version", action="version", version=f"vigogne-desktop {__version__}")
+    parser.add_argument("--model", metavar="MODEL.gguf", help="open the window with this model loaded")
+    parser.add_argument(
+        "--self-test",
+        nargs="?",
+        const="",
+        metavar="MODEL.gguf",
+        help="load a model (a generated tiny one if none is given), generate a few tokens, exit 0",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chat = commands.add_parser("chat", help="stream one answer to stdout (for scripts and tests)")
+    chat.add_argument("model", metavar="MODEL.gguf")
+    chat.add_argument("question")
+    chat.add_argument("--system", help="system message (default: the format's French one)")
+    chat.add_argument("--format", default="auto", help="chat-v2, chat-v1, llama-2, instruct or auto")
+    chat.add_argument("--max-tokens", type=int, default=512)
+    chat.add_argument("--temperature", type=float, default=0.1, help="0 means greedy decoding")
+    chat.add_argument("--seed", type=int)
+    chat.add_argument("--n-ctx", type=int, default=4096)
+    chat.add_argument("--threads", type=int)
+    chat.add_argument("--gpu-layers", type=int, default=0)
+    return parser
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"vigogne-desktop: {message}", file=sys.stderr)
+    return code
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from .core.engine import LocalEngine
+    from .core.errors import VigogneError
+    from .core.protocol import ChatFailed, LoadSettings, SamplingParams, TextChunk
+
+    settings = LoadSettings(
+        n_ctx=args.n_ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers,
+        prompt_format=args.format,
+    )
+    params = SamplingParams(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
+    messages = ([{"role": "system", "content": args.system}] if args.system is not None else [])
+    messages.append({"role": "user", "content": args.question})
+    with LocalEngine() as engine:
+        try:
+            engine.load(args.model, settings)
+        except VigogneError as exc:
+            return _fail(str(exc))
+        try:
+            for event in engine.chat(messages, params):
+                if isinstance(event, TextChunk):
+                    sys.stdout.write(event.text)
+                    sys.stdout.flush()
+                elif isinstance(event, ChatFailed):
+                    return _fail(event.message)
+        except KeyboardInterrupt:
+            engine.cancel()
+            return 130
+    sys.stdout.write("\n")
+    return 0
+
+
+def _self_test(model: str) -> int:
+    from .core.engine import LocalEngine
+    from .core.errors import VigogneError
+    from .core.protocol import ChatFailed, ChatFinished, LoadSettings, SamplingParams
+
+    with tempfile.TemporaryDirectory() as tmp, LocalEngine() as engine:
+        if not model:
+            from converters.synthetic import write_random_llama
+
+            model = str(write_random_llama(Path(tmp) / "self-test.gguf"))
+        try:
+            info = engine.load(model, LoadSettings(n_ctx=512))
+        except VigogneError as exc:
+            return _fail(f"self-test failed: {exc}")
+        finished = None
+        for event in engine.chat([{"role": "user", "content": "Bonjour !"}],
+                                 SamplingParams(temperature=0.0, max_tokens=8)):
+            if isinstance(event, ChatFailed):
+                return _fail(f"self-test failed: {event.message}")
+            if isinstance(event, ChatFinished):
+                finished = event
+        if finished is None or finished.completion_tokens == 0:
+            return _fail("self-test failed: the model generated nothing")
+        print(f"self-test OK: {info.name} ({info.architecture}, {info.file_type}), "
+              f"{finished.completion_tokens} tokens, format {info.prompt_format}")
+    return 0
+
+
+def _run_mode(mode: str, rest: Sequence[str]) -> int:
+    """A frozen app re-invoked as one of its own child processes."""
+    import runpy
+
+    sys.argv = [sys.argv[0], *rest]
+    runpy.run_module(MODES[mode], run_name="__main__")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in and args_in[0].startswith("--") and args_in[0][2:] in MODES:
+        return _run_mode(args_in[0][2:], args_in[1:])
+    args = _parser().parse_args(args_in)
+    if args.self_test is not None:
+        return _self_test(args.self_test)
+    if args.command == "chat":
+        return _chat(args)
+    from .ui.app import run
+
+    return run(model=args.model)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

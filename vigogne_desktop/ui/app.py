@@ -1,0 +1,22 @@
+"""Start the Qt application and the main window."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+from .. import __version__
+from .main_window import MainWindow
+
+
+def run(model: str | None = None) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Vigogne Desktop")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("Vigogne")
+    window = MainWindow()
+    window.show()
+    if model:
+        window.load_model(model)
+    return app.exec()
