@@ -81,12 +81,13 @@ class _Reply:
                                    chunks / elapsed if elapsed > 0 else 0.0,
                                    (first or time.perf_counter()) - started)
                 return
-            if event is _WAKE:
+            if deadline is None and self.cancelled.is_set():
                 deadline = time.perf_counter() + CANCEL_GRACE_S
+            if event is _WAKE:
                 continue
             if isinstance(event, TextChunk):
                 if deadline is not None:
-                    continue  # the user asked to stop: show nothing more
+                    continue  # the user asked to stop: show nothing more, even if queued
                 chunks += 1
                 first = first or time.perf_counter()
             elif isinstance(event, ChatStarted):

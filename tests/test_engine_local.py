@@ -1,0 +1,217 @@
+"""LocalEngine against the real worker child and the real llama.cpp."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from llama_cpp import Llama
+from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+from converters.templates import FORMATS
+from vigogne_desktop.core.engine import LocalEngine
+from vigogne_desktop.core.errors import EngineCrashed, ModelFileError, ModelLoadError
+from vigogne_desktop.core.protocol import (
+    ChatEvent,
+    ChatFailed,
+    ChatFinished,
+    ChatStarted,
+    LoadSettings,
+    SamplingParams,
+    TextChunk,
+)
+
+GREEDY = SamplingParams(temperature=0.0, max_tokens=24)
+QUESTION = [{"role": "user", "content": "Bonjour ! Quelle est la capitale de la France ?"}]
+
+
+def text_of(events: list[ChatEvent]) -> str:
+    return "".join(e.text for e in events if isinstance(e, TextChunk))
+
+
+def test_load_reports_the_model(engine: LocalEngine, tiny_gguf: Path) -> None:
+    info = engine.model
+    assert info is not None
+    assert info.architecture == "llama"
+    assert info.name == "Vigogne synthétique"
+    assert info.prompt_format == "chat-v2" and info.format_source == "file"
+    assert info.n_ctx == 2048 and info.file_type == "ALL_F32"
+    assert info.path == str(tiny_gguf)
+
+
+def test_reply_streams_in_order_and_counts_tokens(engine: LocalEngine) -> None:
+    events = list(engine.chat(QUESTION, GREEDY))
+    assert isinstance(events[0], ChatStarted) and events[0].prompt_tokens > 0
+    chunks = [e for e in events if isinstance(e, TextChunk)]
+    assert len(chunks) > 3
+    done = events[-1]
+    assert isinstance(done, ChatFinished)
+    assert done.finish_reason == "length" and done.completion_tokens == 24
+    assert done.tokens_per_second > 0
+    assert done.prompt_tokens == events[0].prompt_tokens
+
+
+def test_stream_equals_llama_cpp_python_in_process(engine: LocalEngine, tiny_gguf: Path) -> None:
+    # The worker must not change what llama.cpp says: same prompt, same greedy reply.
+    streamed = text_of(list(engine.chat(QUESTION, GREEDY)))
+    llm = Llama(str(tiny_gguf), n_ctx=2048, n_threads=2, verbose=False)
+    llm.chat_handler = Jinja2ChatFormatter(
+        FORMATS["chat-v2"].template, eos_token="</s>", bos_token="<s>", stop_token_ids=[2]
+    ).to_chat_handler()
+    reply = llm.create_chat_completion(
+        QUESTION, temperature=0.0, max_tokens=24, top_k=0, top_p=1.0, min_p=0.0,
+        repeat_penalty=1.1, stop=list(FORMATS["chat-v2"].stop),
+    )
+    llm.close()
+    assert streamed == reply["choices"][0]["message"]["content"]
+    assert streamed
+
+
+def test_prompt_tokens_match_the_models_tokenizer(engine: LocalEngine) -> None:
+    started = next(iter(engine.chat(QUESTION, GREEDY)))
+    assert isinstance(started, ChatStarted)
+    expected = engine.tokenize(
+        "<s><|system|>: " + FORMATS["chat-v2"].default_system
+        + "\n<|user|>: Bonjour ! Quelle est la capitale de la France ?\n<|assistant|>:"
+    )
+    assert started.prompt_tokens == len(expected)
+
+
+def test_cancel_mid_stream_stops_and_engine_stays_usable(engine: LocalEngine) -> None:
+    long_reply = SamplingParams(temperature=0.0, max_tokens=1800)
+    chunks = 0
+    events: list[ChatEvent] = []
+    for event in engine.chat(QUESTION, long_reply):
+        events.append(event)
+        if isinstance(event, TextChunk):
+            chunks += 1
+            if chunks == 5:
+                engine.cancel()
+    done = events[-1]
+    assert isinstance(done, ChatFinished) and done.finish_reason == "cancelled"
+    assert done.completion_tokens < 1800
+    # No text reaches the caller after cancel().
+    assert sum(isinstance(e, TextChunk) for e in events) == 5
+    after = list(engine.chat(QUESTION, SamplingParams(temperature=0.0, max_tokens=4)))
+    assert isinstance(after[-1], ChatFinished) and after[-1].completion_tokens == 4
+
+
+def test_seed_makes_sampling_repeatable(engine: LocalEngine) -> None:
+    params = SamplingParams(temperature=0.9, top_k=40, max_tokens=16, seed=1234)
+    first = text_of(list(engine.chat(QUESTION, params)))
+    second = text_of(list(engine.chat(QUESTION, params)))
+    other = text_of(list(engine.chat(QUESTION, SamplingParams(temperature=0.9, top_k=40,
+                                                                max_tokens=16, seed=99))))
+    assert first == second
+    assert first != other
+
+
+def test_long_history_is_trimmed_and_reported(tiny_gguf: Path) -> None:
+    rounds = []
+    for i in range(30):
+        rounds += [{"role": "user", "content": f"Question numéro {i} : parle-moi de la France."},
+                   {"role": "assistant", "content": f"Réponse numéro {i} : la France est un pays."}]
+    messages = [{"role": "system", "content": "Sois bref."}, *rounds,
+                {"role": "user", "content": "Et la capitale ?"}]
+    with LocalEngine() as local:
+        local.load(str(tiny_gguf), LoadSettings(n_ctx=512, n_threads=2))
+        events = list(local.chat(messages, SamplingParams(temperature=0.0, max_tokens=64)))
+    started, done = events[0], events[-1]
+    assert isinstance(started, ChatStarted) and started.dropped_rounds > 0
+    assert started.prompt_tokens + 64 <= 512
+    assert isinstance(done, ChatFinished) and done.completion_tokens == 64
+
+
+def test_killed_worker_is_reported_and_engine_restarts(tiny_gguf: Path) -> None:
+    with LocalEngine() as local:
+        local.load(str(tiny_gguf), LoadSettings(n_ctx=2048, n_threads=2))
+        pid = local.pid
+        assert pid is not None
+        events: list[ChatEvent] = []
+        for event in local.chat(QUESTION, SamplingParams(temperature=0.0, max_tokens=1800)):
+            events.append(event)
+            if len(events) == 3:
+                os.kill(pid, signal.SIGKILL)
+        failed = events[-1]
+        assert isinstance(failed, ChatFailed) and failed.crashed
+        assert "arrêté de façon inattendue" in failed.message and "signal 9" in failed.message
+        assert not local.alive
+        with pytest.raises(EngineCrashed):
+            local.tokenize("Bonjour")
+        # Loading again starts a fresh child.
+        local.load(str(tiny_gguf), LoadSettings(n_ctx=2048, n_threads=2))
+        assert local.pid != pid
+        again = list(local.chat(QUESTION, GREEDY))
+        assert isinstance(again[-1], ChatFinished)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return any(line.startswith("State:") and "Z" in line for line in status)
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_worker_dies_with_its_parent(tiny_gguf: Path) -> None:
+    script = (
+        "import sys, time\n"
+        "from vigogne_desktop.core.engine import LocalEngine\n"
+        "e = LocalEngine(); e.load(sys.argv[1])\n"
+        "print(e.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script, str(tiny_gguf)],
+                              stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    worker_pid = int(parent.stdout.readline())
+    assert not _gone(worker_pid)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not _gone(worker_pid):
+        time.sleep(0.05)
+    assert _gone(worker_pid), "the worker outlived its parent"
+
+
+def test_missing_file_is_rejected_before_starting(tmp_path: Path) -> None:
+    local = LocalEngine()
+    with pytest.raises(ModelFileError, match="n'existe pas"):
+        local.load(str(tmp_path / "absent.gguf"))
+    assert local.pid is None  # nothing was started for a file that is not there
+
+
+def test_non_gguf_file_is_rejected(tmp_path: Path) -> None:
+    fake = tmp_path / "modele.gguf"
+    fake.write_text("ceci n'est pas un modèle\n" * 10)
+    with pytest.raises(ModelFileError, match="n'est pas un modèle GGUF"):
+        LocalEngine().load(str(fake))
+
+
+def test_truncated_gguf_is_rejected_with_a_reason(tmp_path: Path, tiny_gguf: Path) -> None:
+    cut = tmp_path / "tronque.gguf"
+    data = tiny_gguf.read_bytes()
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    with LocalEngine() as local:
+        with pytest.raises(ModelLoadError, match="tronqué|endommagé"):
+            local.load(str(cut))
+        # The worker survives a bad file and loads a good one next.
+        assert local.alive
+        assert local.load(str(tiny_gguf)).architecture == "llama"
+
+
+def test_chat_without_model_fails_cleanly() -> None:
+    events = list(LocalEngine().chat(QUESTION))
+    assert len(events) == 1 and isinstance(events[0], ChatFailed)
+    assert "chargez un modèle" in events[0].message
+
+
+def test_directory_is_not_a_model(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="n'est pas un fichier"):
+        LocalEngine().load(str(tmp_path))

@@ -1,0 +1,110 @@
+"""Choosing a prompt format, matching the seed's model table, and fitting n_ctx."""
+
+from __future__ import annotations
+
+import pytest
+
+from converters.templates import FORMATS
+from vigogne_desktop.core import catalog
+from vigogne_desktop.core.errors import PromptFormatError
+from vigogne_desktop.core.prompts import (
+    ContextOverflow,
+    Message,
+    fit_messages,
+    resolve_format,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "repo", "fmt"),
+    [
+        ("vigogne-2-7b-chat.Q4_K_M.gguf", "bofenghuang/vigogne-2-7b-chat", "chat-v2"),
+        ("Vigogne 2 7B Chat", "bofenghuang/vigogne-2-7b-chat", "chat-v2"),
+        ("vigogne-7b-chat.ggmlv3.q4_0.gguf", "bofenghuang/vigogne-7b-chat", "chat-v1"),
+        ("VIGOGNE_FALCON_7B_CHAT-f16.gguf", "bofenghuang/vigogne-falcon-7b-chat", "chat-v1"),
+        ("vigogne-2-13b-instruct.Q5_K_M.gguf", "bofenghuang/vigogne-2-13b-instruct", "instruct"),
+        ("vigogne-bloom-7b1-instruct", "bofenghuang/vigogne-bloom-7b1-instruct", "instruct"),
+        ("vigogne-mpt-7b-instruct-q8_0.gguf", "bofenghuang/vigogne-mpt-7b-instruct", "instruct"),
+    ],
+)
+def test_catalog_matches_file_names(name: str, repo: str, fmt: str) -> None:
+    entry = catalog.match(name)
+    assert entry is not None and entry.repo == repo and entry.format == fmt
+
+
+def test_catalog_knows_every_seed_model_and_no_stranger() -> None:
+    assert len(catalog.entries()) == 13
+    assert {e.format for e in catalog.entries()} <= set(FORMATS)
+    assert catalog.match("mistral-7b-instruct-v0.2.Q4_K_M.gguf") is None
+
+
+def test_forced_format_wins_over_everything() -> None:
+    choice = resolve_format("instruct", file_format="chat-v2",
+                            file_template=FORMATS["chat-v2"].template, model_name="vigogne-7b-chat")
+    assert (choice.name, choice.source) == ("instruct", "forced")
+
+
+def test_unknown_forced_format_is_a_clear_error() -> None:
+    with pytest.raises(PromptFormatError, match="inconnu.*chat-v2"):
+        resolve_format("alpaca")
+
+
+def test_auto_prefers_the_files_own_template() -> None:
+    ours = resolve_format("auto", file_template=FORMATS["llama-2"].template,
+                          model_name="vigogne-7b-chat")
+    assert (ours.name, ours.source) == ("llama-2", "file")
+    foreign = "{{ bos_token }}{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    other = resolve_format("auto", file_template=foreign, model_name="vigogne-7b-chat")
+    assert (other.name, other.template, other.source) == ("file", foreign, "file")
+
+
+def test_auto_falls_back_to_catalog_then_users_choice() -> None:
+    assert resolve_format("auto", model_name="vigogne-7b-chat.gguf").name == "chat-v1"
+    fallback = resolve_format("auto", model_name="mon-modele.gguf", fallback="llama-2")
+    assert (fallback.name, fallback.source) == ("llama-2", "default")
+
+
+def words(messages: list[Message]) -> int:
+    return sum(len(m["content"].split()) for m in messages)
+
+
+def conversation(rounds: int) -> list[Message]:
+    messages: list[Message] = [{"role": "system", "content": "sys tem"}]
+    for i in range(rounds):
+        messages += [{"role": "user", "content": f"question {i} a b"},
+                     {"role": "assistant", "content": f"réponse {i} c d"}]
+    messages.append({"role": "user", "content": "dernière question"})
+    return messages
+
+
+def test_history_that_fits_is_untouched() -> None:
+    messages = conversation(3)
+    fitted = fit_messages(messages, words, n_ctx=100, reply_tokens=10)
+    assert fitted.messages == messages and fitted.dropped_rounds == 0
+    assert fitted.prompt_tokens == words(messages)
+
+
+def test_oldest_rounds_after_the_first_are_dropped_first() -> None:
+    messages = conversation(10)  # 2 + 10 * 8 + 2 = 84 words
+    fitted = fit_messages(messages, words, n_ctx=60, reply_tokens=10)
+    kept = fitted.messages
+    assert kept[0]["content"] == "sys tem"
+    assert kept[1]["content"] == "question 0 a b" and kept[2]["content"] == "réponse 0 c d"
+    assert kept[-1]["content"] == "dernière question"
+    # As few rounds as possible are dropped, and they are the oldest after the first.
+    assert fitted.dropped_rounds == 5
+    assert kept[3]["content"] == "question 6 a b"
+    assert fitted.prompt_tokens == words(kept) == 44
+
+
+def test_first_round_goes_only_when_nothing_else_fits() -> None:
+    messages = conversation(3)
+    fitted = fit_messages(messages, words, n_ctx=14, reply_tokens=10)
+    assert [m["content"] for m in fitted.messages] == ["sys tem", "dernière question"]
+    assert fitted.dropped_rounds == 3
+
+
+def test_question_too_long_for_the_context_is_a_clear_error() -> None:
+    messages: list[Message] = [{"role": "user", "content": "mot " * 200}]
+    with pytest.raises(ContextOverflow, match="trop long"):
+        fit_messages(messages, words, n_ctx=100, reply_tokens=10)
