@@ -366,7 +366,11 @@ class RemoteEngine:
     ) -> None:
         self.base_url = normalise_base_url(base_url)
         self.model = model
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        if api_key and not (api_key.isascii() and api_key.isprintable()):
+            raise errors.RemoteError(
+                "La clé d'API contient des caractères invalides : copiez-la à nouveau depuis le serveur."
+            )
+        headers = {"Authorization": f"Bearer {api_key.strip()}"} if api_key else {}
         self._client = httpx.Client(
             headers=headers,
             timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
