@@ -18,11 +18,53 @@ import numpy as np
 from .templates import FORMAT_KEY, FORMATS
 
 # A few French pieces so that ordinary text does not fall back to bytes everywhere.
-_WORDS = (
-    "le la les un une des de du et est en que qui dans pour pas sur au avec ce il elle "
-    "nous vous ils je tu bonjour merci oui non Paris France capitale langue français "
-    "Vigogne assistant question réponse jour mois rouge bleu vert"
-).split()
+_WORDS = [
+    "le",
+    "la",
+    "les",
+    "un",
+    "une",
+    "des",
+    "de",
+    "du",
+    "et",
+    "est",
+    "en",
+    "que",
+    "qui",
+    "dans",
+    "pour",
+    "pas",
+    "sur",
+    "au",
+    "avec",
+    "ce",
+    "il",
+    "elle",
+    "nous",
+    "vous",
+    "ils",
+    "je",
+    "tu",
+    "bonjour",
+    "merci",
+    "oui",
+    "non",
+    "Paris",
+    "France",
+    "capitale",
+    "langue",
+    "français",
+    "Vigogne",
+    "assistant",
+    "question",
+    "réponse",
+    "jour",
+    "mois",
+    "rouge",
+    "bleu",
+    "vert",
+]
 _LETTERS = "abcdefghijklmnopqrstuvwxyzéèêàçùôîABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'-"
 
 
@@ -39,9 +81,7 @@ class LlamaShape:
 
 TINY = LlamaShape(n_vocab=512, n_embd=64, n_layer=2, n_head=4, n_head_kv=2, n_ff=128)
 # The shape of TinyLlama-1.1B (hidden size a multiple of 256, so K-quants apply).
-TINYLLAMA_1B = LlamaShape(
-    n_vocab=32000, n_embd=2048, n_layer=22, n_head=32, n_head_kv=4, n_ff=5632
-)
+TINYLLAMA_1B = LlamaShape(n_vocab=32000, n_embd=2048, n_layer=22, n_head=32, n_head_kv=4, n_ff=5632)
 
 
 def _vocab(n_vocab: int) -> tuple[list[str], list[float], list[int]]:
@@ -99,7 +139,9 @@ def write_random_llama(
     writer.add_head_count_kv(shape.n_head_kv)
     writer.add_rope_dimension_count(shape.n_embd // shape.n_head)
     writer.add_layer_norm_rms_eps(1e-5)
-    writer.add_file_type(gguf.LlamaFileType.ALL_F32 if dtype == "f32" else gguf.LlamaFileType.MOSTLY_F16)
+    writer.add_file_type(
+        gguf.LlamaFileType.ALL_F32 if dtype == "f32" else gguf.LlamaFileType.MOSTLY_F16
+    )
     tokens, scores, types = _vocab(shape.n_vocab)
     writer.add_tokenizer_model("llama")
     writer.add_tokenizer_pre("default")

@@ -34,7 +34,10 @@ def tiny_gguf(models_dir: Path) -> Path:
 def bare_gguf(models_dir: Path) -> Path:
     """A tiny GGUF with no chat template, named like a legacy Vigogne model."""
     return write_random_llama(
-        models_dir / "vigogne-7b-instruct.Q8_0.gguf", TINY, seed=2, prompt_format=None,
+        models_dir / "vigogne-7b-instruct.Q8_0.gguf",
+        TINY,
+        seed=2,
+        prompt_format=None,
         name="",
     )
 

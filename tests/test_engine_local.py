@@ -64,8 +64,14 @@ def test_stream_equals_llama_cpp_python_in_process(engine: LocalEngine, tiny_ggu
         FORMATS["chat-v2"].template, eos_token="</s>", bos_token="<s>", stop_token_ids=[2]
     ).to_chat_handler()
     reply = llm.create_chat_completion(
-        QUESTION, temperature=0.0, max_tokens=24, top_k=0, top_p=1.0, min_p=0.0,
-        repeat_penalty=1.1, stop=list(FORMATS["chat-v2"].stop),
+        QUESTION,
+        temperature=0.0,
+        max_tokens=24,
+        top_k=0,
+        top_p=1.0,
+        min_p=0.0,
+        repeat_penalty=1.1,
+        stop=list(FORMATS["chat-v2"].stop),
     )
     llm.close()
     assert streamed == reply["choices"][0]["message"]["content"]
@@ -76,7 +82,8 @@ def test_prompt_tokens_match_the_models_tokenizer(engine: LocalEngine) -> None:
     started = next(iter(engine.chat(QUESTION, GREEDY)))
     assert isinstance(started, ChatStarted)
     expected = engine.tokenize(
-        "<s><|system|>: " + FORMATS["chat-v2"].default_system
+        "<s><|system|>: "
+        + FORMATS["chat-v2"].default_system
         + "\n<|user|>: Bonjour ! Quelle est la capitale de la France ?\n<|assistant|>:"
     )
     assert started.prompt_tokens == len(expected)
@@ -105,8 +112,11 @@ def test_seed_makes_sampling_repeatable(engine: LocalEngine) -> None:
     params = SamplingParams(temperature=0.9, top_k=40, max_tokens=16, seed=1234)
     first = text_of(list(engine.chat(QUESTION, params)))
     second = text_of(list(engine.chat(QUESTION, params)))
-    other = text_of(list(engine.chat(QUESTION, SamplingParams(temperature=0.9, top_k=40,
-                                                                max_tokens=16, seed=99))))
+    other = text_of(
+        list(
+            engine.chat(QUESTION, SamplingParams(temperature=0.9, top_k=40, max_tokens=16, seed=99))
+        )
+    )
     assert first == second
     assert first != other
 
@@ -114,10 +124,15 @@ def test_seed_makes_sampling_repeatable(engine: LocalEngine) -> None:
 def test_long_history_is_trimmed_and_reported(tiny_gguf: Path) -> None:
     rounds = []
     for i in range(30):
-        rounds += [{"role": "user", "content": f"Question numéro {i} : parle-moi de la France."},
-                   {"role": "assistant", "content": f"Réponse numéro {i} : la France est un pays."}]
-    messages = [{"role": "system", "content": "Sois bref."}, *rounds,
-                {"role": "user", "content": "Et la capitale ?"}]
+        rounds += [
+            {"role": "user", "content": f"Question numéro {i} : parle-moi de la France."},
+            {"role": "assistant", "content": f"Réponse numéro {i} : la France est un pays."},
+        ]
+    messages = [
+        {"role": "system", "content": "Sois bref."},
+        *rounds,
+        {"role": "user", "content": "Et la capitale ?"},
+    ]
     with LocalEngine() as local:
         local.load(str(tiny_gguf), LoadSettings(n_ctx=512, n_threads=2))
         events = list(local.chat(messages, SamplingParams(temperature=0.0, max_tokens=64)))
@@ -167,8 +182,9 @@ def test_worker_dies_with_its_parent(tiny_gguf: Path) -> None:
         "print(e.pid, flush=True)\n"
         "time.sleep(600)\n"
     )
-    parent = subprocess.Popen([sys.executable, "-c", script, str(tiny_gguf)],
-                              stdout=subprocess.PIPE, text=True)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script, str(tiny_gguf)], stdout=subprocess.PIPE, text=True
+    )
     assert parent.stdout is not None
     worker_pid = int(parent.stdout.readline())
     assert not _gone(worker_pid)

@@ -39,8 +39,12 @@ def test_catalog_knows_every_seed_model_and_no_stranger() -> None:
 
 
 def test_forced_format_wins_over_everything() -> None:
-    choice = resolve_format("instruct", file_format="chat-v2",
-                            file_template=FORMATS["chat-v2"].template, model_name="vigogne-7b-chat")
+    choice = resolve_format(
+        "instruct",
+        file_format="chat-v2",
+        file_template=FORMATS["chat-v2"].template,
+        model_name="vigogne-7b-chat",
+    )
     assert (choice.name, choice.source) == ("instruct", "forced")
 
 
@@ -50,8 +54,9 @@ def test_unknown_forced_format_is_a_clear_error() -> None:
 
 
 def test_auto_prefers_the_files_own_template() -> None:
-    ours = resolve_format("auto", file_template=FORMATS["llama-2"].template,
-                          model_name="vigogne-7b-chat")
+    ours = resolve_format(
+        "auto", file_template=FORMATS["llama-2"].template, model_name="vigogne-7b-chat"
+    )
     assert (ours.name, ours.source) == ("llama-2", "file")
     foreign = "{{ bos_token }}{% for m in messages %}{{ m['content'] }}{% endfor %}"
     other = resolve_format("auto", file_template=foreign, model_name="vigogne-7b-chat")
@@ -71,8 +76,10 @@ def words(messages: list[Message]) -> int:
 def conversation(rounds: int) -> list[Message]:
     messages: list[Message] = [{"role": "system", "content": "sys tem"}]
     for i in range(rounds):
-        messages += [{"role": "user", "content": f"question {i} a b"},
-                     {"role": "assistant", "content": f"réponse {i} c d"}]
+        messages += [
+            {"role": "user", "content": f"question {i} a b"},
+            {"role": "assistant", "content": f"réponse {i} c d"},
+        ]
     messages.append({"role": "user", "content": "dernière question"})
     return messages
 

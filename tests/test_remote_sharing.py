@@ -31,8 +31,9 @@ def text_of(events: list[ChatEvent]) -> str:
 
 @pytest.fixture(scope="module")
 def shared(tiny_gguf: Path) -> Iterator[SharedServer]:
-    server = start_sharing(str(tiny_gguf), prompt_format="chat-v2",
-                           settings=LoadSettings(n_ctx=2048, n_threads=2))
+    server = start_sharing(
+        str(tiny_gguf), prompt_format="chat-v2", settings=LoadSettings(n_ctx=2048, n_threads=2)
+    )
     yield server
     server.stop()
     assert not server.running
@@ -46,13 +47,18 @@ def test_server_listens_on_loopback_with_a_key(shared: SharedServer) -> None:
 def test_other_app_uses_it_with_the_openai_client(shared: SharedServer) -> None:
     client = openai.OpenAI(base_url=shared.base_url, api_key=shared.api_key)
     assert [m.id for m in client.models.list()] == ["vigogne"]
-    reply = client.chat.completions.create(model="vigogne", messages=QUESTION,
-                                           max_tokens=12, temperature=0)
+    reply = client.chat.completions.create(
+        model="vigogne", messages=QUESTION, max_tokens=12, temperature=0
+    )
     assert reply.choices[0].message.content
     assert reply.usage is not None and reply.usage.completion_tokens == 12
-    pieces = [c.choices[0].delta.content or "" for c in client.chat.completions.create(
-        model="vigogne", messages=QUESTION, max_tokens=12, temperature=0, stream=True)
-        if c.choices]
+    pieces = [
+        c.choices[0].delta.content or ""
+        for c in client.chat.completions.create(
+            model="vigogne", messages=QUESTION, max_tokens=12, temperature=0, stream=True
+        )
+        if c.choices
+    ]
     assert "".join(pieces) == reply.choices[0].message.content
 
 
@@ -72,8 +78,13 @@ def test_server_prompts_with_the_vigogne_format(shared: SharedServer, tiny_gguf:
         local.load(str(tiny_gguf), LoadSettings(n_ctx=2048, n_threads=2))
         local_text = text_of(list(local.chat(QUESTION, params)))
     client = openai.OpenAI(base_url=shared.base_url, api_key=shared.api_key)
-    remote = client.chat.completions.create(model="vigogne", messages=QUESTION, max_tokens=16,
-                                            temperature=0, extra_body={"repeat_penalty": 1.1})
+    remote = client.chat.completions.create(
+        model="vigogne",
+        messages=QUESTION,
+        max_tokens=16,
+        temperature=0,
+        extra_body={"repeat_penalty": 1.1},
+    )
     assert remote.choices[0].message.content == local_text
 
 

@@ -85,15 +85,19 @@ def test_same_text_in_llama_cpp_python_and_plain_jinja(name: str) -> None:
         messages=TWO_ROUNDS
     ).prompt
     assert via_llama_cpp == "<s>" + EXPECTED[name]
-    plain = jinja2.Environment().from_string(template).render(
-        messages=TWO_ROUNDS, bos_token="", eos_token="</s>", add_generation_prompt=True
+    plain = (
+        jinja2.Environment()
+        .from_string(template)
+        .render(messages=TWO_ROUNDS, bos_token="", eos_token="</s>", add_generation_prompt=True)
     )
     assert plain == EXPECTED[name]
 
 
 def test_single_round_with_custom_system_message() -> None:
-    messages = [{"role": "system", "content": "Réponds en une phrase."},
-                {"role": "user", "content": "Quelle est la capitale de la France ?"}]
+    messages = [
+        {"role": "system", "content": "Réponds en une phrase."},
+        {"role": "user", "content": "Quelle est la capitale de la France ?"},
+    ]
     assert render(FORMATS["chat-v2"].template, messages) == (
         "<|system|>: Réponds en une phrase.\n<|user|>: Quelle est la capitale de la France ?\n"
         "<|assistant|>:"

@@ -1,8 +1,8 @@
 """Command line of Vigogne Desktop: the window by default, a terminal chat for scripts.
 
-    vigogne-desktop                      open the window
-    vigogne-desktop chat MODEL.gguf "…"  stream one answer to stdout
-    vigogne-desktop --self-test [MODEL]  load a model, generate a few tokens, exit 0
+vigogne-desktop                      open the window
+vigogne-desktop chat MODEL.gguf "…"  stream one answer to stdout
+vigogne-desktop --self-test [MODEL]  load a model, generate a few tokens, exit 0
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ def _parser() -> argparse.ArgumentParser:
         "Sans commande, ouvre la fenêtre.",
     )
     parser.add_argument("--version", action="version", version=f"vigogne-desktop {__version__}")
-    parser.add_argument("--model", metavar="MODEL.gguf", help="open the window with this model loaded")
+    parser.add_argument(
+        "--model", metavar="MODEL.gguf", help="open the window with this model loaded"
+    )
     parser.add_argument(
         "--self-test",
         nargs="?",
@@ -37,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("model", metavar="MODEL.gguf")
     chat.add_argument("question")
     chat.add_argument("--system", help="system message (default: the format's French one)")
-    chat.add_argument("--format", default="auto", help="chat-v2, chat-v1, llama-2, instruct or auto")
+    chat.add_argument(
+        "--format", default="auto", help="chat-v2, chat-v1, llama-2, instruct or auto"
+    )
     chat.add_argument("--max-tokens", type=int, default=512)
     chat.add_argument("--temperature", type=float, default=0.1, help="0 means greedy decoding")
     chat.add_argument("--seed", type=int)
@@ -58,11 +62,15 @@ def _chat(args: argparse.Namespace) -> int:
     from .core.protocol import ChatFailed, LoadSettings, SamplingParams, TextChunk
 
     settings = LoadSettings(
-        n_ctx=args.n_ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers,
+        n_ctx=args.n_ctx,
+        n_threads=args.threads,
+        n_gpu_layers=args.gpu_layers,
         prompt_format=args.format,
     )
-    params = SamplingParams(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
-    messages = ([{"role": "system", "content": args.system}] if args.system is not None else [])
+    params = SamplingParams(
+        temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed
+    )
+    messages = [{"role": "system", "content": args.system}] if args.system is not None else []
     messages.append({"role": "user", "content": args.question})
     with LocalEngine() as engine:
         try:
@@ -98,16 +106,20 @@ def _self_test(model: str) -> int:
         except VigogneError as exc:
             return _fail(f"self-test failed: {exc}")
         finished = None
-        for event in engine.chat([{"role": "user", "content": "Bonjour !"}],
-                                 SamplingParams(temperature=0.0, max_tokens=8)):
+        for event in engine.chat(
+            [{"role": "user", "content": "Bonjour !"}],
+            SamplingParams(temperature=0.0, max_tokens=8),
+        ):
             if isinstance(event, ChatFailed):
                 return _fail(f"self-test failed: {event.message}")
             if isinstance(event, ChatFinished):
                 finished = event
         if finished is None or finished.completion_tokens == 0:
             return _fail("self-test failed: the model generated nothing")
-        print(f"self-test OK: {info.name} ({info.architecture}, {info.file_type}), "
-              f"{finished.completion_tokens} tokens, format {info.prompt_format}")
+        print(
+            f"self-test OK: {info.name} ({info.architecture}, {info.file_type}), "
+            f"{finished.completion_tokens} tokens, format {info.prompt_format}"
+        )
     return 0
 
 

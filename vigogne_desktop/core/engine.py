@@ -8,6 +8,7 @@ and honour `cancel()` from another thread within a fraction of a second.
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import json
 import queue
@@ -44,7 +45,7 @@ CANCEL_GRACE_S = 0.15
 
 class Engine(Protocol):
     def chat(
-        self, messages: Sequence[Message], params: SamplingParams = ...
+        self, messages: Sequence[Message], params: SamplingParams | None = None
     ) -> Iterator[ChatEvent]: ...
 
     def cancel(self) -> None: ...
@@ -77,9 +78,13 @@ class _Reply:
                 event = self.queue.get(timeout=timeout)
             except queue.Empty:
                 elapsed = time.perf_counter() - (first or started)
-                yield ChatFinished("cancelled", prompt_tokens, chunks,
-                                   chunks / elapsed if elapsed > 0 else 0.0,
-                                   (first or time.perf_counter()) - started)
+                yield ChatFinished(
+                    "cancelled",
+                    prompt_tokens,
+                    chunks,
+                    chunks / elapsed if elapsed > 0 else 0.0,
+                    (first or time.perf_counter()) - started,
+                )
                 return
             if deadline is None and self.cancelled.is_set():
                 deadline = time.perf_counter() + CANCEL_GRACE_S
@@ -241,7 +246,9 @@ class LocalEngine:
         """Load (or switch to) a GGUF model. Blocks until it is ready or has failed."""
         checked = quick_check(path)
         self.start()
-        event = self._call("load", path=str(checked), settings=(settings or LoadSettings()).to_json())
+        event = self._call(
+            "load", path=str(checked), settings=(settings or LoadSettings()).to_json()
+        )
         event.pop("id", None)
         event.pop("event", None)
         self.model = ModelInfo(**event)
@@ -257,8 +264,9 @@ class LocalEngine:
         return list(self._call("tokenize", text=text)["tokens"])
 
     def chat(
-        self, messages: Sequence[Message], params: SamplingParams = SamplingParams()
+        self, messages: Sequence[Message], params: SamplingParams | None = None
     ) -> Iterator[ChatEvent]:
+        params = params or SamplingParams()
         reply = _Reply()
         rid = str(next(self._ids))
         self._replies[rid] = reply
@@ -270,8 +278,14 @@ class LocalEngine:
                 finished = True
                 return
             try:
-                self._write({"op": "chat", "id": rid, "messages": [dict(m) for m in messages],
-                             "params": params.to_json()})
+                self._write(
+                    {
+                        "op": "chat",
+                        "id": rid,
+                        "messages": [dict(m) for m in messages],
+                        "params": params.to_json(),
+                    }
+                )
             except errors.VigogneError as exc:
                 yield ChatFailed(str(exc), crashed=isinstance(exc, errors.EngineCrashed))
                 finished = True
@@ -288,10 +302,9 @@ class LocalEngine:
 
     def _send_cancel(self, rid: str) -> None:
         if self.alive:
-            try:
+            # If the child is gone meanwhile, there is nothing left to stop.
+            with contextlib.suppress(errors.VigogneError):
                 self._write({"op": "cancel", "target": rid})
-            except errors.VigogneError:
-                pass  # the child is gone: nothing left to stop
 
     def cancel(self) -> None:
         rid = self._current
@@ -335,9 +348,13 @@ def _chat_event(event: dict[str, Any]) -> ChatEvent:
     if kind == "started":
         return ChatStarted(event["prompt_tokens"], event["dropped_rounds"])
     if kind == "done":
-        return ChatFinished(event["finish_reason"], event["prompt_tokens"],
-                            event["completion_tokens"], event["tokens_per_second"],
-                            event["first_token_seconds"])
+        return ChatFinished(
+            event["finish_reason"],
+            event["prompt_tokens"],
+            event["completion_tokens"],
+            event["tokens_per_second"],
+            event["first_token_seconds"],
+        )
     return ChatFailed(event.get("message", "Erreur inconnue du moteur local."))
 
 
@@ -368,7 +385,8 @@ class RemoteEngine:
         self.model = model
         if api_key and not (api_key.isascii() and api_key.isprintable()):
             raise errors.RemoteError(
-                "La clé d'API contient des caractères invalides : copiez-la à nouveau depuis le serveur."
+                "La clé d'API contient des caractères invalides : "
+                "copiez-la à nouveau depuis le serveur."
             )
         headers = {"Authorization": f"Bearer {api_key.strip()}"} if api_key else {}
         self._client = httpx.Client(
@@ -426,8 +444,9 @@ class RemoteEngine:
         return self.model
 
     def chat(
-        self, messages: Sequence[Message], params: SamplingParams = SamplingParams()
+        self, messages: Sequence[Message], params: SamplingParams | None = None
     ) -> Iterator[ChatEvent]:
+        params = params or SamplingParams()
         reply = _Reply()
         self._current = reply
         try:
@@ -463,7 +482,9 @@ class RemoteEngine:
         completion_tokens: int | None = None
         finish = "stop"
         try:
-            with self._client.stream("POST", f"{self.base_url}/chat/completions", json=body) as response:
+            with self._client.stream(
+                "POST", f"{self.base_url}/chat/completions", json=body
+            ) as response:
                 response.raise_for_status()
                 reply.queue.put(ChatStarted(0, 0))
                 for line in response.iter_lines():
@@ -491,15 +512,19 @@ class RemoteEngine:
             reply.queue.put(ChatFailed(str(self._explain(exc))))
             return
         except ValueError:
-            reply.queue.put(ChatFailed(
-                f"{self.base_url} a envoyé une réponse illisible : vérifiez qu'il s'agit d'un "
-                "serveur compatible OpenAI."))
+            reply.queue.put(
+                ChatFailed(
+                    f"{self.base_url} a envoyé une réponse illisible : vérifiez qu'il s'agit d'un "
+                    "serveur compatible OpenAI."
+                )
+            )
             return
         ended = time.perf_counter()
         tokens = completion_tokens if completion_tokens is not None else chunks
         speed = (tokens - 1) / (ended - first) if first and tokens > 1 and ended > first else 0.0
-        reply.queue.put(ChatFinished(finish, prompt_tokens, tokens, speed,
-                                     (first or ended) - started))
+        reply.queue.put(
+            ChatFinished(finish, prompt_tokens, tokens, speed, (first or ended) - started)
+        )
 
     def cancel(self) -> None:
         if self._current is not None:

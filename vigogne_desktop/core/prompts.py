@@ -53,7 +53,9 @@ def resolve_format(
     if forced and forced != AUTO:
         if forced not in FORMATS:
             names = ", ".join(FORMATS)
-            raise PromptFormatError(f"Format de prompt inconnu « {forced} » : choisissez parmi {names}.")
+            raise PromptFormatError(
+                f"Format de prompt inconnu « {forced} » : choisissez parmi {names}."
+            )
         return _known(forced, "forced")
     if file_format in FORMATS:
         return _known(file_format, "file")

@@ -89,10 +89,22 @@ def start_sharing(
     api_key = secrets.token_urlsafe(24)
     command = child_command(
         "share-server",
-        "--model", str(path), "--host", host, "--port", str(port),
-        "--chat-format", prompt_format, "--alias", model_alias,
-        "--n-ctx", str(settings.n_ctx), "--n-gpu-layers", str(settings.n_gpu_layers),
-        "--n-batch", str(settings.n_batch),
+        "--model",
+        str(path),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--chat-format",
+        prompt_format,
+        "--alias",
+        model_alias,
+        "--n-ctx",
+        str(settings.n_ctx),
+        "--n-gpu-layers",
+        str(settings.n_gpu_layers),
+        "--n-batch",
+        str(settings.n_batch),
         *(["--n-threads", str(settings.n_threads)] if settings.n_threads else []),
     )
     env = dict(os.environ, VIGOGNE_SHARE_KEY=api_key)  # never on a command line
@@ -105,19 +117,28 @@ def start_sharing(
     headers = {"Authorization": f"Bearer {api_key}"}
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            detail = process.stderr.read().decode("utf-8", "replace").strip().splitlines() if process.stderr else []
+            detail = (
+                process.stderr.read().decode("utf-8", "replace").strip().splitlines()
+                if process.stderr
+                else []
+            )
             last = f" ({detail[-1][:200]})" if detail else ""
             raise RemoteError(
                 f"Le partage n'a pas pu démarrer{last} : vérifiez que le port {port} est libre."
             )
         try:
-            if httpx.get(f"{server.base_url}/models", headers=headers, timeout=2).status_code == 200:
+            if (
+                httpx.get(f"{server.base_url}/models", headers=headers, timeout=2).status_code
+                == 200
+            ):
                 return server
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
     server.stop()
-    raise RemoteError("Le partage n'a pas démarré à temps : réessayez ou choisissez un autre modèle.")
+    raise RemoteError(
+        "Le partage n'a pas démarré à temps : réessayez ou choisissez un autre modèle."
+    )
 
 
 # -- the child ------------------------------------------------------------------------
@@ -136,7 +157,8 @@ def register_vigogne_formats() -> None:
                 template=template,
                 eos_token=llama._model.token_get_text(eos_id) if eos_id != -1 else "",
                 bos_token=llama._model.token_get_text(bos_id)
-                if bos_id != -1 and llama._model.add_bos_token() else "",
+                if bos_id != -1 and llama._model.add_bos_token()
+                else "",
                 stop_token_ids=[eos_id],
             )
             return formatter.to_chat_handler()(llama=llama, **kwargs)
@@ -169,9 +191,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     threading.Thread(target=_exit_when_parent_leaves, daemon=True).start()
     register_vigogne_formats()
     model: dict[str, Any] = {
-        "model": args.model, "model_alias": args.alias,
+        "model": args.model,
+        "model_alias": args.alias,
         "chat_format": handler_name(args.chat_format),
-        "n_ctx": args.n_ctx, "n_gpu_layers": args.n_gpu_layers, "n_batch": args.n_batch,
+        "n_ctx": args.n_ctx,
+        "n_gpu_layers": args.n_gpu_layers,
+        "n_batch": args.n_batch,
         "verbose": False,
     }
     if args.n_threads:

@@ -8,6 +8,7 @@ outlives the app.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import sys
@@ -25,7 +26,6 @@ from .library import diagnose, quick_check
 from .prompts import FormatChoice, Message, fit_messages, render_prompt, resolve_format
 from .protocol import LoadSettings, SamplingParams, decode, encode
 
-
 TokenHook = Callable[[npt.NDArray[np.intc], npt.NDArray[np.single]], bool]
 
 
@@ -33,7 +33,7 @@ def _formatter_class() -> type:
     from llama_cpp.llama import StoppingCriteriaList
     from llama_cpp.llama_chat_format import ChatFormatterResponse, Jinja2ChatFormatter
 
-    class HookedFormatter(Jinja2ChatFormatter):  # type: ignore[misc]
+    class HookedFormatter(Jinja2ChatFormatter):
         """A Jinja chat formatter whose stopping criteria also call the worker's hook.
 
         llama-cpp-python calls stopping criteria once per sampled token (and once more at
@@ -97,9 +97,17 @@ class Worker:
             request = self._requests.get()
             op, rid = request.get("op"), str(request.get("id"))
             if self.is_cancelled(rid):
-                self.emit({"id": rid, "event": "done", "finish_reason": "cancelled",
-                           "prompt_tokens": 0, "completion_tokens": 0,
-                           "tokens_per_second": 0.0, "first_token_seconds": 0.0})
+                self.emit(
+                    {
+                        "id": rid,
+                        "event": "done",
+                        "finish_reason": "cancelled",
+                        "prompt_tokens": 0,
+                        "completion_tokens": 0,
+                        "tokens_per_second": 0.0,
+                        "first_token_seconds": 0.0,
+                    }
+                )
                 continue
             try:
                 if op == "load":
@@ -107,7 +115,9 @@ class Worker:
                 elif op == "chat":
                     self.chat(rid, request["messages"], SamplingParams.from_json(request["params"]))
                 elif op == "tokenize":
-                    self.emit({"id": rid, "event": "tokens", "tokens": self.tokenize(request["text"])})
+                    self.emit(
+                        {"id": rid, "event": "tokens", "tokens": self.tokenize(request["text"])}
+                    )
                 elif op == "unload":
                     self.unload()
                     self.emit({"id": rid, "event": "unloaded"})
@@ -116,11 +126,18 @@ class Worker:
                     self.emit({"id": rid, "event": "unloaded"})
                     return
                 else:
-                    self.emit({"id": rid, "event": "error", "kind": "ProtocolError",
-                               "message": f"unknown request {op!r}"})
+                    self.emit(
+                        {
+                            "id": rid,
+                            "event": "error",
+                            "kind": "ProtocolError",
+                            "message": f"unknown request {op!r}",
+                        }
+                    )
             except VigogneError as exc:
-                self.emit({"id": rid, "event": "error", "kind": type(exc).__name__,
-                           "message": str(exc)})
+                self.emit(
+                    {"id": rid, "event": "error", "kind": type(exc).__name__, "message": str(exc)}
+                )
             finally:
                 with self._lock:
                     self._cancelled.discard(rid)
@@ -167,19 +184,22 @@ class Worker:
         eos_id, bos_id = llm.token_eos(), llm.token_bos()
         eos = llm._model.token_get_text(eos_id) if eos_id != -1 else ""
         # Families without a BOS (Falcon, MPT, BLOOM) must not get one from the template.
-        self._bos = llm._model.token_get_text(bos_id) if bos_id != -1 and llm._model.add_bos_token() else ""
+        self._bos = (
+            llm._model.token_get_text(bos_id) if bos_id != -1 and llm._model.add_bos_token() else ""
+        )
         llm.chat_handler = _formatter_class()(
-            template=choice.template, eos_token=eos, bos_token=self._bos,
-            stop_token_ids=[eos_id], hook=lambda ids, logits: self._on_token(ids, logits),
+            template=choice.template,
+            eos_token=eos,
+            bos_token=self._bos,
+            stop_token_ids=[eos_id],
+            hook=lambda ids, logits: self._on_token(ids, logits),
         ).to_chat_handler()
         self._llm, self._format = llm, choice
         architecture = metadata.get("general.architecture", "")
         file_type = metadata.get("general.file_type", "")
         if file_type.isdigit():
-            try:
+            with contextlib.suppress(ValueError):
                 file_type = gguf.LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_")
-            except ValueError:
-                pass
         return {
             "path": str(path),
             "name": name,
@@ -214,8 +234,14 @@ class Worker:
         n_ctx = llm.n_ctx()
         reply_budget = min(params.max_tokens or n_ctx // 4, n_ctx // 2)
         fitted = fit_messages(messages, self.count_prompt_tokens, n_ctx, reply_budget)
-        self.emit({"id": rid, "event": "started", "prompt_tokens": fitted.prompt_tokens,
-                   "dropped_rounds": fitted.dropped_rounds})
+        self.emit(
+            {
+                "id": rid,
+                "event": "started",
+                "prompt_tokens": fitted.prompt_tokens,
+                "dropped_rounds": fitted.dropped_rounds,
+            }
+        )
         ticks: list[float] = []
         seen: set[int] = set()
 
@@ -260,13 +286,22 @@ class Worker:
             self._on_token = lambda _ids, _logits: False
         if self.is_cancelled(rid):
             finish_reason = "cancelled"
-        speed = (len(ticks) - 1) / (ticks[-1] - ticks[0]) if len(ticks) > 1 and ticks[-1] > ticks[0] else 0.0
-        self.emit({
-            "id": rid, "event": "done", "finish_reason": finish_reason,
-            "prompt_tokens": fitted.prompt_tokens, "completion_tokens": len(ticks),
-            "tokens_per_second": speed,
-            "first_token_seconds": (first_text or time.perf_counter()) - received,
-        })
+        speed = (
+            (len(ticks) - 1) / (ticks[-1] - ticks[0])
+            if len(ticks) > 1 and ticks[-1] > ticks[0]
+            else 0.0
+        )
+        self.emit(
+            {
+                "id": rid,
+                "event": "done",
+                "finish_reason": finish_reason,
+                "prompt_tokens": fitted.prompt_tokens,
+                "completion_tokens": len(ticks),
+                "tokens_per_second": speed,
+                "first_token_seconds": (first_text or time.perf_counter()) - received,
+            }
+        )
 
 
 def main() -> None:

@@ -119,8 +119,11 @@ class MainWindow(QMainWindow):
     def _on_started(self, started: ChatStarted) -> None:
         if started.dropped_rounds:
             self.status.setText(
-                self.tr("%n échange(s) ancien(s) retiré(s) pour tenir dans le contexte.", "",
-                        started.dropped_rounds)
+                self.tr(
+                    "%n échange(s) ancien(s) retiré(s) pour tenir dans le contexte.",
+                    "",
+                    started.dropped_rounds,
+                )
             )
 
     def _on_chunk(self, text: str) -> None:
@@ -132,8 +135,11 @@ class MainWindow(QMainWindow):
     def _on_finished(self, done: ChatFinished) -> None:
         self.history.append({"role": "assistant", "content": self._reply})
         self._busy = False
-        self.status.setText(self.tr("{tokens} jetons · {speed} jetons/s").format(
-            tokens=done.completion_tokens, speed=f"{done.tokens_per_second:.1f}"))
+        self.status.setText(
+            self.tr("{tokens} jetons · {speed} jetons/s").format(
+                tokens=done.completion_tokens, speed=f"{done.tokens_per_second:.1f}"
+            )
+        )
         self._update_controls()
 
     def _on_failed(self, message: str, crashed: bool) -> None:

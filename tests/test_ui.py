@@ -1,0 +1,55 @@
+"""The minimal window, driven as a user would, with the real local engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from vigogne_desktop.core.protocol import LoadSettings
+from vigogne_desktop.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+
+
+def test_cannot_send_before_a_model_is_loaded(window: MainWindow) -> None:
+    assert not window.send_button.isEnabled()
+    assert "modèle" in window.send_button.toolTip()
+    assert window.model_label.text() == "Aucun modèle chargé"
+
+
+def test_load_ask_and_watch_the_reply_stream(qtbot, window: MainWindow, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+    window.load_model(str(tiny_gguf), LoadSettings(n_ctx=1024, n_threads=2))
+    assert not window.open_button.isEnabled()  # busy while loading
+    qtbot.waitUntil(window.send_button.isEnabled, timeout=30000)
+    assert "chat-v2" in window.model_label.text()
+
+    qtbot.keyClicks(window.composer, "Bonjour Vigogne !")
+    chunks: list[str] = []
+    window.engine.worker.chunk.connect(chunks.append)
+    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    assert not window.send_button.isEnabled()
+    qtbot.waitUntil(lambda: "jetons/s" in window.status.text(), timeout=30000)
+    reply = "".join(chunks)
+    assert reply
+    text = window.transcript.toPlainText()
+    assert "Bonjour Vigogne !" in text and text.rstrip().endswith(reply.rstrip())
+    assert [m["role"] for m in window.history] == ["user", "assistant"]
+    assert window.composer.toPlainText() == ""
+
+
+def test_bad_file_shows_one_sentence(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    fake = tmp_path / "faux.gguf"
+    fake.write_text("rien")
+    window.load_model(str(fake))
+    qtbot.waitUntil(lambda: "n'est pas un modèle GGUF" in window.status.text(), timeout=30000)
+    assert window.open_button.isEnabled() and not window.send_button.isEnabled()
