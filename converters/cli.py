@@ -49,16 +49,26 @@ def inspect(path: Path, as_json: bool) -> int:
             file=sys.stderr,
         )
         return 1
-    metadata = {name: _value(field) for name, field in reader.fields.items()
-                if not name.startswith("GGUF.")}
-    tensors = [
-        {"name": t.name, "type": t.tensor_type.name, "shape": [int(d) for d in t.shape],
-         "bytes": int(t.n_bytes)}
+    metadata = {
+        name: _value(field) for name, field in reader.fields.items() if not name.startswith("GGUF.")
+    }
+    tensors: list[dict[str, Any]] = [
+        {
+            "name": t.name,
+            "type": t.tensor_type.name,
+            "shape": [int(d) for d in t.shape],
+            "bytes": int(t.n_bytes),
+        }
         for t in reader.tensors
     ]
     if as_json:
-        print(json.dumps({"metadata": metadata, "tensors": tensors}, ensure_ascii=False,
-                         default=lambda v: v.tolist() if isinstance(v, np.ndarray) else str(v)))
+        print(
+            json.dumps(
+                {"metadata": metadata, "tensors": tensors},
+                ensure_ascii=False,
+                default=lambda v: v.tolist() if isinstance(v, np.ndarray) else str(v),
+            )
+        )
         return 0
     print(f"{path.name}: {len(metadata)} metadata keys, {len(tensors)} tensors")
     width = max((len(k) for k in metadata), default=0)

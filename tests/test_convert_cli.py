@@ -9,8 +9,9 @@ from pathlib import Path
 
 
 def convert(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "converters.cli", *args],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "converters.cli", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_inspect_prints_metadata_and_tensors(tiny_gguf: Path) -> None:
