@@ -93,7 +93,7 @@ def _vocab(n_vocab: int) -> tuple[list[str], list[float], list[int]]:
     pieces = ["▁"] + [f"▁{w}" for w in _WORDS] + list(_LETTERS) + [f"▁{c}" for c in _LETTERS]
     # Then two- and three-letter pieces until the vocabulary is full.
     for n in (2, 3, 4):
-        pieces += ["".join(p) for p in itertools.product("aeioulnrst", repeat=n)]
+        pieces += ["".join(p) for p in itertools.product("aeioulnrstcdmp", repeat=n)]
     for piece in pieces:
         if len(tokens) >= n_vocab:
             break
