@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,3 +56,34 @@ def test_bad_file_shows_one_sentence(qtbot, window: MainWindow, tmp_path: Path) 
     window.load_model(str(fake))
     qtbot.waitUntil(lambda: "n'est pas un modèle GGUF" in window.status.text(), timeout=30000)
     assert window.open_button.isEnabled() and not window.send_button.isEnabled()
+
+
+def test_app_process_exits_cleanly_after_a_reply(tiny_gguf: Path, tmp_path: Path) -> None:
+    # A whole app process: load, ask, stream, close. Guards against Qt bindings that
+    # corrupt memory on cross-thread signals (PySide6 6.12.0 aborted at exit here).
+    script = tmp_path / "session.py"
+    script.write_text(
+        "import sys\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from vigogne_desktop.ui.main_window import MainWindow\n"
+        "app = QApplication([])\n"
+        "window = MainWindow(); window.show(); window.load_model(sys.argv[1])\n"
+        "def step():\n"
+        "    if window.history and window.history[-1]['role'] == 'assistant':\n"
+        "        print('REPLY', len(window.history[-1]['content'])); window.close(); app.quit()\n"
+        "    elif window.send_button.isEnabled() and not window.history:\n"
+        "        window.composer.setPlainText('Bonjour !'); window.send()\n"
+        "    QTimer.singleShot(50, step)\n"
+        "QTimer.singleShot(50, step)\n"
+        "sys.exit(app.exec())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script), str(tiny_gguf)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "REPLY" in result.stdout and "Fatal" not in result.stderr

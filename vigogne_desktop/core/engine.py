@@ -93,6 +93,13 @@ class _Reply:
             if isinstance(event, TextChunk):
                 if deadline is not None:
                     continue  # the user asked to stop: show nothing more, even if queued
+                if not chunks:
+                    # Prompts end with "<|assistant|>:" or "[/INST]" and the model answers
+                    # " Bonjour". Kept, that space would make the next prompt read
+                    # "<|assistant|>:  Bonjour", unlike the training data.
+                    event = TextChunk(event.text.lstrip())
+                    if not event.text:
+                        continue
                 chunks += 1
                 first = first or time.perf_counter()
             elif isinstance(event, ChatStarted):

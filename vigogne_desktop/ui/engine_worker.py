@@ -42,7 +42,7 @@ class EngineWorker(QObject):
             return
         self.loaded.emit(info)
 
-    @Slot(list, object)
+    @Slot(object, object)
     def chat(self, messages: list[dict[str, str]], params: SamplingParams) -> None:
         for event in self.engine.chat(messages, params):
             if isinstance(event, TextChunk):
@@ -59,7 +59,7 @@ class EngineThread(QObject):
     """Owns the QThread the EngineWorker lives on, and the engine's child process."""
 
     request_load = Signal(str, object)
-    request_chat = Signal(list, object)
+    request_chat = Signal(object, object)
 
     def __init__(self) -> None:
         super().__init__()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
+from PySide6.QtGui import QFont, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -94,9 +94,8 @@ class MainWindow(QMainWindow):
             return
         self.composer.clear()
         self.history.append({"role": "user", "content": text})
-        self.transcript.append(f"<p><b>{self.tr('Vous')}</b></p>")
-        self.transcript.insertPlainText(text)
-        self.transcript.append(f"<p><b>{self.tr('Vigogne')}</b></p>")
+        self._append_turn(self.tr("Vous"), text)
+        self._append_turn(self.tr("Vigogne"), "")
         self._reply = ""
         self._busy = True
         self._update_controls()
@@ -126,11 +125,23 @@ class MainWindow(QMainWindow):
                 )
             )
 
+    def _append_turn(self, speaker: str, text: str) -> None:
+        """A bold speaker line, then the text in the normal weight."""
+        cursor = self.transcript.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        if not self.transcript.document().isEmpty():
+            cursor.insertBlock()
+        bold = QTextCharFormat()
+        bold.setFontWeight(QFont.Weight.Bold)
+        cursor.insertText(speaker, bold)
+        cursor.insertBlock()
+        cursor.insertText(text, QTextCharFormat())
+
     def _on_chunk(self, text: str) -> None:
         self._reply += text
         cursor = self.transcript.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
+        cursor.insertText(text, QTextCharFormat())
 
     def _on_finished(self, done: ChatFinished) -> None:
         self.history.append({"role": "assistant", "content": self._reply})
