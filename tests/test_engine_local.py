@@ -233,3 +233,20 @@ def test_chat_without_model_fails_cleanly() -> None:
 def test_directory_is_not_a_model(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="n'est pas un fichier"):
         LocalEngine().load(str(tmp_path))
+
+
+def test_switching_models_picks_each_ones_format(tiny_gguf: Path, bare_gguf: Path) -> None:
+    with LocalEngine() as local:
+        first = local.load(str(tiny_gguf), LoadSettings(n_ctx=512))
+        pid = local.pid
+        # No template in the file: the seed's table names vigogne-7b-instruct's format.
+        second = local.load(str(bare_gguf), LoadSettings(n_ctx=512))
+        assert local.pid == pid  # same child, new model
+        assert (first.prompt_format, first.format_source) == ("chat-v2", "file")
+        assert (second.prompt_format, second.format_source) == ("instruct", "catalog")
+        events = list(local.chat(QUESTION, GREEDY))
+        assert isinstance(events[-1], ChatFinished) and events[-1].completion_tokens == 24
+        local.unload()
+        assert local.model is None
+        after = list(local.chat(QUESTION, GREEDY))
+        assert isinstance(after[-1], ChatFailed) and "Aucun modèle" in after[-1].message
