@@ -62,7 +62,15 @@ def test_wheel_ships_resources_and_entry_points(tmp_path: Path) -> None:
         names = set(archive.namelist())
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
         scripts = archive.read(entry_points).decode()
-    assert "vigogne_desktop/resources/catalog.json" in names
+    assert "converters/catalog.json" in names
+    assert "vigogne_desktop/resources/icons/vigogne.svg" in names
+    assert "vigogne_desktop/resources/vigogne-desktop.desktop" in names
     assert "converters/templates.py" in names
     assert "vigogne-desktop = vigogne_desktop.__main__:main" in scripts
     assert "vigogne-convert = converters.cli:main" in scripts
+
+
+def test_resources_are_found_from_the_checkout() -> None:
+    from vigogne_desktop.core.resources import resource_path
+
+    assert resource_path("icons/vigogne.svg").is_file()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from converters import catalog
 from converters.templates import FORMATS
-from vigogne_desktop.core import catalog
 from vigogne_desktop.core.errors import PromptFormatError
 from vigogne_desktop.core.prompts import (
     ContextOverflow,

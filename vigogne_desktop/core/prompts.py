@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from converters import catalog
 from converters.templates import DEFAULT_FORMAT, FORMATS, PromptTemplateError, render
 
-from . import catalog
 from .errors import PromptFormatError
 
 Message = dict[str, str]

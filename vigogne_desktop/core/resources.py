@@ -17,7 +17,7 @@ def resources_dir() -> Path:
     if getattr(sys, "frozen", False):  # PyInstaller bundle
         candidates.insert(0, Path(getattr(sys, "_MEIPASS", here.parents[2])) / "resources")
     for candidate in candidates:
-        if (candidate / "catalog.json").is_file():
+        if (candidate / "vigogne-desktop.desktop").is_file():
             return candidate
     raise FileNotFoundError("resources/ not found: reinstall Vigogne Desktop.")
 

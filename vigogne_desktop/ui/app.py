@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
+from ..core.resources import resource_path
 from .main_window import MainWindow
 
 
@@ -15,6 +17,7 @@ def run(model: str | None = None) -> int:
     app.setApplicationName("Vigogne Desktop")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("Vigogne")
+    app.setWindowIcon(QIcon(str(resource_path("icons/vigogne.svg"))))
     window = MainWindow()
     window.show()
     if model:

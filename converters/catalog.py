@@ -1,4 +1,8 @@
-"""The seed's table of Vigogne models (data in resources/catalog.json)."""
+"""The seed's table of Vigogne models (data in converters/catalog.json).
+
+It lives in `converters` because the converter needs it too (which chat template and
+license a checkpoint gets) and must not depend on the app; the app reads it from here.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-
-from .resources import resource_path
+from importlib import resources
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,8 @@ class CatalogEntry:
 
 @cache
 def entries() -> tuple[CatalogEntry, ...]:
-    data = json.loads(resource_path("catalog.json").read_text(encoding="utf-8"))
-    return tuple(CatalogEntry(**item) for item in data["models"])
+    text = resources.files("converters").joinpath("catalog.json").read_text(encoding="utf-8")
+    return tuple(CatalogEntry(**item) for item in json.loads(text)["models"])
 
 
 def _normalise(name: str) -> str:
@@ -39,7 +42,7 @@ def _normalise(name: str) -> str:
 
 
 def match(model_name: str) -> CatalogEntry | None:
-    """The catalog entry whose repository name appears in a file or model name.
+    """The catalog entry whose repository name appears in a file, repo or model name.
 
     `vigogne-2-7b-chat.Q4_K_M.gguf` and `Vigogne 2 7B Chat` both match
     bofenghuang/vigogne-2-7b-chat; the longest matching name wins.
