@@ -1,20 +1,29 @@
 """vigogne-convert: the converter's command line (usable without Qt).
 
-For now it reads GGUF files (`vigogne-convert inspect FILE.gguf`); conversion of
-Hugging Face checkpoints is added by the converter work (see the project's issues).
+`vigogne-convert SOURCE -o OUT.gguf [...]` converts a checkpoint (a child process of the
+GUI: --json progress on stdout, cancel by SIGTERM); `vigogne-convert inspect FILE.gguf`
+prints any GGUF's metadata and tensor table.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import gguf
 import numpy as np
+
+from .convert import OUTTYPES, Progress, Source, convert
+from .errors import Cancelled, ConversionError
+from .hub import resolve_source
+from .quantize import QUANT_TYPES
+from .templates import FORMATS
 
 _LONG = 200  # characters of a long string value shown before "…"
 
@@ -81,20 +90,151 @@ def inspect(path: Path, as_json: bool) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _convert_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vigogne-convert",
-        description="Vigogne checkpoints and GGUF files. `inspect` shows a GGUF's metadata "
-        "and tensors.",
+        description=(
+            "Convert a Vigogne Hugging Face checkpoint (local folder or Hub repo id; LLaMA, "
+            "Llama-2, Mistral, Falcon, MPT, BLOOM; LoRA adapters merged onto their base) into "
+            "a GGUF file, quantized if asked. `vigogne-convert inspect FILE.gguf` prints a "
+            "GGUF's metadata and tensors."
+        ),
+        epilog=(
+            "Examples: vigogne-convert bofenghuang/vigogne-2-7b-chat -o vigogne.gguf --quant "
+            "Q4_K_M · vigogne-convert ./my-lora -o merged.gguf --base ./llama-2-7b · Quantization "
+            f"types: {', '.join(QUANT_TYPES)}."
+        ),
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    show = commands.add_parser("inspect", help="print the metadata and tensor table of a GGUF")
-    show.add_argument("file", type=Path, metavar="FILE.gguf")
-    show.add_argument("--json", action="store_true", help="one JSON object instead of text")
-    args = parser.parse_args(argv)
+    parser.add_argument("source", help="checkpoint folder, or Hub repo id (owner/name)")
+    parser.add_argument("-o", "--output", required=True, type=Path, metavar="OUTPUT.gguf")
+    parser.add_argument(
+        "--outtype",
+        choices=sorted(OUTTYPES),
+        default="f16",
+        help="type written directly (default f16; 1-D tensors stay f32)",
+    )
+    parser.add_argument(
+        "--quant",
+        choices=sorted(QUANT_TYPES),
+        metavar="TYPE",
+        help="then quantize with llama.cpp to TYPE (e.g. Q4_K_M, Q8_0)",
+    )
+    parser.add_argument(
+        "--keep-intermediate",
+        action="store_true",
+        help="with --quant, keep the unquantized GGUF beside the output",
+    )
+    parser.add_argument(
+        "--base",
+        help="base model of a LoRA adapter (folder or repo id); "
+        "default: the adapter's base_model_name_or_path",
+    )
+    parser.add_argument("--revision", help="Hub revision (branch, tag or commit), e.g. v1.0")
+    parser.add_argument(
+        "--format",
+        choices=sorted(FORMATS),
+        dest="prompt_format",
+        help="Vigogne prompt format to embed (default: from the model table)",
+    )
+    parser.add_argument("--threads", type=int, default=0, help="threads for quantization")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="progress as JSON lines on stdout (phase, tensor i/n, bytes, ETA)",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite an existing output")
+    return parser
+
+
+class _Reporter:
+    """Progress as human lines on stderr, or JSON lines on stdout for the GUI."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self._last = 0.0
+
+    def event(self, **fields: Any) -> None:
+        if self.as_json:
+            print(json.dumps(fields, ensure_ascii=False), flush=True)
+        elif "message" in fields:
+            print(fields["message"], file=sys.stderr, flush=True)
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        final = p.index == p.total or p.phase == "done"
+        if not final and now - self._last < 0.2:
+            return  # a line every 0.2 s at most
+        self._last = now
+        if self.as_json:
+            self.event(
+                phase=p.phase,
+                tensor=p.index,
+                tensors=p.total,
+                bytes=p.bytes_done,
+                total_bytes=p.bytes_total,
+                eta_s=None if p.eta_s is None else round(p.eta_s, 1),
+                name=p.tensor,
+            )
+        elif p.phase == "done":
+            print(f"écrit : {p.tensor} ({p.bytes_total / 1e6:.1f} Mo)", file=sys.stderr)
+        else:
+            eta = f", reste ~{p.eta_s:.0f} s" if p.eta_s else ""
+            verb = "conversion" if p.phase == "convert" else "quantification"
+            print(f"{verb} : tenseur {p.index}/{p.total}{eta}", file=sys.stderr, flush=True)
+
+
+def _on_signal(signum: int, _frame: Any) -> None:
+    raise Cancelled("Conversion interrompue : aucun fichier partiel n'a été laissé.")
+
+
+def convert_main(argv: Sequence[str]) -> int:
+    args = _convert_parser().parse_args(argv)
+    report = _Reporter(args.json)
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
     try:
-        return inspect(args.file, args.json)
-    except BrokenPipeError:  # `vigogne-convert inspect … | head` closed the pipe early
+        folder, repo = resolve_source(args.source, args.revision, report.event)
+        base = None
+        if (folder / "adapter_config.json").is_file():
+            wanted = args.base or json.loads(
+                (folder / "adapter_config.json").read_text(encoding="utf-8")
+            ).get("base_model_name_or_path")
+            if wanted:
+                base, _ = resolve_source(wanted, None, report.event)
+        convert(
+            Source(folder, repo, args.revision),
+            args.output,
+            outtype=args.outtype,
+            quant=args.quant,
+            keep_intermediate=args.keep_intermediate,
+            base=base,
+            prompt_format=args.prompt_format,
+            force=args.force,
+            threads=args.threads,
+            progress=report,
+        )
+    except ConversionError as exc:
+        if args.json:
+            report.event(phase="error", message=str(exc))
+        print(f"vigogne-convert: {exc}", file=sys.stderr)
+        return 130 if isinstance(exc, Cancelled) else 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] == "inspect":
+            show = argparse.ArgumentParser(
+                prog="vigogne-convert inspect",
+                description="Print the metadata and tensors of a GGUF.",
+            )
+            show.add_argument("file", type=Path, metavar="FILE.gguf")
+            show.add_argument("--json", action="store_true", help="one JSON object instead of text")
+            parsed = show.parse_args(args[1:])
+            return inspect(parsed.file, parsed.json)
+        return convert_main(args)
+    except BrokenPipeError:  # `vigogne-convert … | head` closed the pipe early
         sys.stderr.close()
         return 0
 

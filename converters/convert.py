@@ -1,0 +1,327 @@
+"""The conversion pipeline, once for every architecture: read → map → transform → write.
+
+Tensors are read one at a time from the checkpoint, transformed by the architecture's
+hook, cast to the output type and written; nothing else of the model is held in memory.
+The output is written to NAME.part and renamed only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import gguf
+import numpy as np
+
+from . import archs, catalog
+from .checkpoint import Checkpoint, LoraAdapter, MergedCheckpoint
+from .errors import CheckpointError, ConversionError, OutputError
+from .quantize import BITS_PER_WEIGHT, quantize
+from .templates import DEFAULT_FORMAT, FORMAT_KEY, FORMATS
+from .vocab import load_vocab
+
+OUTTYPES: dict[str, gguf.GGMLQuantizationType] = {
+    "f32": gguf.GGMLQuantizationType.F32,
+    "f16": gguf.GGMLQuantizationType.F16,
+    "bf16": gguf.GGMLQuantizationType.BF16,
+    "q8_0": gguf.GGMLQuantizationType.Q8_0,
+}
+_FILE_TYPES = {
+    "f32": gguf.LlamaFileType.ALL_F32,
+    "f16": gguf.LlamaFileType.MOSTLY_F16,
+    "bf16": gguf.LlamaFileType.MOSTLY_BF16,
+    "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
+}
+
+
+@dataclass(frozen=True)
+class Progress:
+    phase: str  # "convert", "quantize" or "done"
+    index: int
+    total: int
+    bytes_done: int
+    bytes_total: int
+    eta_s: float | None
+    tensor: str = ""
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a checkpoint came from, for the GGUF's metadata."""
+
+    folder: Path
+    repo: str | None = None
+    revision: str | None = None
+
+
+@dataclass(frozen=True)
+class _Planned:
+    source: str
+    name: str
+    shape: tuple[int, ...]
+    qtype: gguf.GGMLQuantizationType
+
+    @property
+    def nbytes(self) -> int:
+        byte_shape = gguf.quant_shape_to_byte_shape(self.shape, self.qtype)
+        return int(np.prod(byte_shape, dtype=np.int64))
+
+
+def open_checkpoint(folder: Path, base: Path | None) -> tuple[Checkpoint, Path]:
+    """The checkpoint to convert (a LoRA adapter merged onto its base) and its tokenizer folder."""
+    if (folder / "adapter_config.json").is_file():
+        adapter = LoraAdapter(folder)
+        base_folder = base
+        if base_folder is None:
+            raise CheckpointError(
+                f"« {folder} » est un adaptateur LoRA pour « {adapter.base_model} » : donnez le "
+                "modèle de base avec --base (dossier local ou dépôt du Hub)."
+            )
+        merged = MergedCheckpoint(Checkpoint(base_folder), adapter)
+        tokenizer = (
+            folder
+            if any((folder / f).is_file() for f in ("tokenizer.model", "tokenizer.json"))
+            else base_folder
+        )
+        return merged, tokenizer
+    return Checkpoint(folder), folder
+
+
+def _out_type(
+    shape: tuple[int, ...], wanted: gguf.GGMLQuantizationType
+) -> gguf.GGMLQuantizationType:
+    if len(shape) < 2:  # norms and biases stay exact; llama.cpp computes them in f32
+        return gguf.GGMLQuantizationType.F32
+    if wanted == gguf.GGMLQuantizationType.Q8_0 and shape[-1] % 32:
+        return gguf.GGMLQuantizationType.F16  # Q8_0 needs rows in blocks of 32
+    return wanted
+
+
+def plan(checkpoint: Checkpoint, arch: archs.Architecture, outtype: str) -> list[_Planned]:
+    """Map every tensor to its GGUF name and type, and check names and shapes first."""
+    planned: list[_Planned] = []
+    for name in checkpoint.names():
+        if arch.skip(name):
+            continue
+        ref = checkpoint.refs[name]
+        target = arch.gguf_name(name)
+        planned.append(
+            _Planned(name, target, tuple(ref.shape), _out_type(tuple(ref.shape), OUTTYPES[outtype]))
+        )
+    expected = arch.expected_shapes()
+    present = {p.name: p for p in planned}
+    missing = [n for n in expected if n not in present and n not in arch.optional_tensors()]
+    if missing:
+        raise CheckpointError(
+            f"Il manque {len(missing)} tenseur(s) au checkpoint (par exemple {missing[0]}) : il "
+            "est incomplet ou ne correspond pas à sa config.json."
+        )
+    for item in planned:
+        if item.name in expected and expected[item.name] != item.shape:
+            raise CheckpointError(
+                f"Le tenseur {item.source} a la forme {item.shape} au lieu de "
+                f"{expected[item.name]} : le checkpoint ne correspond pas à sa config.json."
+            )
+    return planned
+
+
+def _read_card_license(folder: Path) -> str | None:
+    readme = folder / "README.md"
+    if not readme.is_file():
+        return None
+    text = readme.read_text(encoding="utf-8", errors="replace")
+    front = re.match(r"---\s*\n(.*?)\n---", text, re.S)
+    found = re.search(r"^license:\s*([\w.\-]+)", front.group(1), re.M) if front else None
+    return found.group(1) if found else None
+
+
+def choose_format(source: Source, forced: str | None) -> str:
+    if forced:
+        if forced not in FORMATS:
+            raise ConversionError(
+                f"Format inconnu « {forced} » : choisissez parmi {', '.join(FORMATS)}."
+            )
+        return forced
+    entry = catalog.match(source.repo or source.folder.name)
+    return entry.format if entry else DEFAULT_FORMAT
+
+
+def _write_metadata(
+    writer: gguf.GGUFWriter, source: Source, prompt_format: str, outtype: str
+) -> None:
+    entry = catalog.match(source.repo or source.folder.name)
+    name = entry.name if entry else (source.repo or source.folder.name).split("/")[-1]
+    writer.add_name(name)
+    license_name = _read_card_license(source.folder) or (entry.license if entry else None)
+    if license_name:
+        writer.add_license(license_name)
+    if source.repo:
+        url = f"https://huggingface.co/{source.repo}"
+        if source.revision and source.revision != "main":
+            url += f"/tree/{source.revision}"
+        writer.add_string(gguf.Keys.General.SOURCE_URL, url)
+        writer.add_string(
+            gguf.Keys.General.SOURCE_REPO_URL, f"https://huggingface.co/{source.repo}"
+        )
+        writer.add_string("vigogne.source.revision", source.revision or "main")
+    writer.add_file_type(_FILE_TYPES[outtype])
+    if outtype == "q8_0":
+        writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
+    writer.add_chat_template(FORMATS[prompt_format].template)
+    writer.add_string(FORMAT_KEY, prompt_format)
+
+
+def check_output(output: Path, needed_bytes: int, force: bool) -> None:
+    """Refuse before any work: existing output, unwritable folder, too little disk space."""
+    if output.exists() and not force:
+        raise OutputError(f"« {output} » existe déjà : choisissez un autre nom ou ajoutez --force.")
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(
+            f"Le dossier « {folder} » n'existe pas : créez-le ou choisissez-en un autre."
+        )
+    if not os.access(folder, os.W_OK):
+        raise OutputError(
+            f"Impossible d'écrire dans « {folder} » : choisissez un dossier où vous avez "
+            "les droits d'écriture."
+        )
+    free = shutil.disk_usage(folder).free
+    if free < needed_bytes:
+        raise OutputError(
+            f"Pas assez d'espace disque dans « {folder} » : il faut environ "
+            f"{needed_bytes / 1e9:.1f} Go et il en reste {free / 1e9:.1f} Go."
+        )
+
+
+@contextlib.contextmanager
+def partial_file(output: Path) -> Iterator[Path]:
+    """NAME.part while writing; renamed to NAME on success, removed on any failure."""
+    part = output.with_name(output.name + ".part")
+    try:
+        yield part
+        os.replace(part, output)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+
+
+def write_gguf(
+    checkpoint: Checkpoint,
+    tokenizer_folder: Path,
+    source: Source,
+    output: Path,
+    outtype: str,
+    prompt_format: str,
+    progress: ProgressFn | None,
+) -> None:
+    arch = archs.for_config(checkpoint.config)
+    vocab = load_vocab(tokenizer_folder, arch.vocab, arch.pre_tokenizer, arch.vocab_size)
+    planned = plan(checkpoint, arch, outtype)
+    writer = gguf.GGUFWriter(path=None, arch=arch.arch_name)
+    _write_metadata(writer, source, prompt_format, outtype)
+    arch.write_hparams(writer)
+    vocab.write(writer)
+    for item in planned:
+        numpy_dtype = {
+            gguf.GGMLQuantizationType.F32: np.float32,
+            gguf.GGMLQuantizationType.F16: np.float16,
+        }.get(item.qtype, np.uint8)
+        shape = (
+            item.shape
+            if numpy_dtype is not np.uint8
+            else gguf.quant_shape_to_byte_shape(item.shape, item.qtype)
+        )
+        writer.add_tensor_info(
+            item.name,
+            shape,
+            np.dtype(numpy_dtype),
+            item.nbytes,
+            raw_dtype=None if numpy_dtype is not np.uint8 else item.qtype,
+        )
+    total = sum(p.nbytes for p in planned)
+    check_output(output, total + 64 * 1024 * 1024, force=True)
+    with partial_file(output) as part:
+        writer.write_header_to_file(part)
+        try:
+            writer.write_kv_data_to_file()
+            writer.write_ti_data_to_file()
+            started, done = time.monotonic(), 0
+            for index, item in enumerate(planned, 1):
+                data = arch.transform(item.source, checkpoint.load(item.source))
+                writer.write_tensor_data(
+                    gguf.quants.quantize(np.ascontiguousarray(data), item.qtype)
+                )
+                del data
+                checkpoint.release(item.source)
+                done += item.nbytes
+                if progress is not None:
+                    elapsed = time.monotonic() - started
+                    eta = elapsed / done * (total - done) if done else None
+                    progress(Progress("convert", index, len(planned), done, total, eta, item.name))
+        finally:
+            writer.close()
+
+
+def estimate_bytes(checkpoint: Checkpoint, outtype: str) -> int:
+    per_value = {"f32": 4.0, "f16": 2.0, "bf16": 2.0, "q8_0": 34 / 32}[outtype]
+    values = sum(int(np.prod(r.shape, dtype=np.int64)) for r in checkpoint.refs.values())
+    return int(values * per_value)
+
+
+def convert(
+    source: Source,
+    output: Path,
+    *,
+    outtype: str = "f16",
+    quant: str | None = None,
+    keep_intermediate: bool = False,
+    base: Path | None = None,
+    prompt_format: str | None = None,
+    force: bool = False,
+    threads: int = 0,
+    progress: ProgressFn | None = None,
+) -> Path:
+    """Convert a checkpoint folder to `output` (GGUF), quantized when `quant` is given."""
+    if outtype not in OUTTYPES:
+        raise ConversionError(f"Type de sortie inconnu « {outtype} » : {', '.join(OUTTYPES)}.")
+    fmt = choose_format(source, prompt_format)
+    checkpoint, tokenizer_folder = open_checkpoint(source.folder, base)
+    direct = estimate_bytes(checkpoint, outtype)
+    values = direct / {"f32": 4.0, "f16": 2.0, "bf16": 2.0, "q8_0": 34 / 32}[outtype]
+    quantized = int(values * BITS_PER_WEIGHT.get(quant or "", 0) / 8)
+    needed = (direct + quantized if quant else direct) + 64 * 1024 * 1024
+    check_output(output, needed, force)
+    if not quant:
+        write_gguf(checkpoint, tokenizer_folder, source, output, outtype, fmt, progress)
+    else:
+        intermediate = (
+            output.with_name(output.stem + f".{outtype}.gguf")
+            if keep_intermediate
+            else Path(tempfile.mkdtemp(dir=output.parent)) / f"intermediate.{outtype}.gguf"
+        )
+        try:
+            write_gguf(checkpoint, tokenizer_folder, source, intermediate, outtype, fmt, progress)
+
+            def on_tensor(index: int, total: int) -> None:
+                if progress is not None:
+                    progress(Progress("quantize", index, total, 0, 0, None))
+
+            with partial_file(output) as part:
+                quantize(intermediate, part, quant, threads=threads, progress=on_tensor)
+        finally:
+            if not keep_intermediate:
+                shutil.rmtree(intermediate.parent, ignore_errors=True)
+    if progress is not None:
+        size = output.stat().st_size
+        progress(Progress("done", 1, 1, size, size, 0.0, str(output)))
+    return output
