@@ -8,6 +8,7 @@ The output is written to NAME.part and renamed only when complete.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -294,6 +295,43 @@ def convert(
     """Convert a checkpoint folder to `output` (GGUF), quantized when `quant` is given."""
     if outtype not in OUTTYPES:
         raise ConversionError(f"Type de sortie inconnu « {outtype} » : {', '.join(OUTTYPES)}.")
+    try:
+        return _convert(
+            source,
+            output,
+            outtype,
+            quant,
+            keep_intermediate,
+            base,
+            prompt_format,
+            force,
+            threads,
+            progress,
+        )
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise OutputError(
+                f"Le disque de « {output.parent} » est plein : libérez de la place puis "
+                "recommencez (aucun fichier partiel n'a été laissé)."
+            ) from exc
+        raise OutputError(
+            f"Écriture impossible dans « {output.parent} » ({exc.strerror}) : choisissez un "
+            "dossier où vous avez les droits d'écriture."
+        ) from exc
+
+
+def _convert(
+    source: Source,
+    output: Path,
+    outtype: str,
+    quant: str | None,
+    keep_intermediate: bool,
+    base: Path | None,
+    prompt_format: str | None,
+    force: bool,
+    threads: int,
+    progress: ProgressFn | None,
+) -> Path:
     fmt = choose_format(source, prompt_format)
     checkpoint, tokenizer_folder = open_checkpoint(source.folder, base)
     direct = estimate_bytes(checkpoint, outtype)

@@ -1,0 +1,288 @@
+"""Bad inputs to the converter: one clear sentence each, and never a partial output."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file, save_file
+
+from converters.convert import Source, convert
+from converters.errors import (
+    AdapterError,
+    CheckpointError,
+    OutputError,
+    UnsafeCheckpoint,
+    UnsupportedArchitecture,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def copy_fixture(name: str, tmp_path: Path) -> Path:
+    folder = tmp_path / name
+    shutil.copytree(FIXTURES / name, folder)
+    return folder
+
+
+def assert_nothing_written(folder: Path) -> None:
+    assert [p.name for p in folder.iterdir()] == [], "a partial output was left behind"
+
+
+@pytest.fixture
+def out_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    return folder
+
+
+def test_unknown_architecture(tmp_path: Path, out_dir: Path) -> None:
+    folder = copy_fixture("llama", tmp_path)
+    config = json.loads((folder / "config.json").read_text())
+    config["architectures"] = ["GPT2LMHeadModel"]
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(UnsupportedArchitecture, match="GPT2LMHeadModel n'est pas prise en charge"):
+        convert(Source(folder), out_dir / "x.gguf")
+    assert_nothing_written(out_dir)
+
+
+@pytest.mark.parametrize(
+    ("name", "tokenizer"), [("llama", "tokenizer.model"), ("falcon", "tokenizer.json")]
+)
+def test_missing_tokenizer(name: str, tokenizer: str, tmp_path: Path, out_dir: Path) -> None:
+    folder = copy_fixture(name, tmp_path)
+    (folder / tokenizer).unlink()
+    with pytest.raises(CheckpointError, match=f"Pas de {tokenizer}"):
+        convert(Source(folder), out_dir / "x.gguf")
+    assert_nothing_written(out_dir)
+
+
+def rewrite_weights(folder: Path, change: str) -> None:
+    tensors = load_file(folder / "model.safetensors")
+    if change == "missing":
+        del tensors["model.layers.1.mlp.down_proj.weight"]
+    else:
+        tensors["model.layers.0.self_attn.v_proj.weight"] = np.zeros((7, 64), np.float32)
+    save_file(tensors, folder / "model.safetensors")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("missing", "Il manque 1 tenseur"),
+        ("misshapen", r"a la forme \(7, 64\)"),
+    ],
+)
+def test_missing_or_misshapen_tensor(
+    change: str, message: str, tmp_path: Path, out_dir: Path
+) -> None:
+    folder = copy_fixture("llama", tmp_path)
+    rewrite_weights(folder, change)
+    with pytest.raises(CheckpointError, match=message):
+        convert(Source(folder), out_dir / "x.gguf")
+    assert_nothing_written(out_dir)
+
+
+def test_truncated_safetensors(tmp_path: Path, out_dir: Path) -> None:
+    folder = copy_fixture("llama", tmp_path)
+    weights = folder / "model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="tronqué"):
+        convert(Source(folder), out_dir / "x.gguf")
+    assert_nothing_written(out_dir)
+
+
+class _CallsAFunction:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, ("echo pwned > /tmp/vigogne-pwned",))
+
+
+def test_pickle_that_calls_a_function_is_refused(tmp_path: Path, out_dir: Path) -> None:
+    folder = copy_fixture("llama-bin", tmp_path)
+    payload = io.BytesIO()
+    pickle.dump({"model.embed_tokens.weight": _CallsAFunction()}, payload, protocol=2)
+    with zipfile.ZipFile(folder / "pytorch_model.bin", "w") as archive:
+        archive.writestr("archive/data.pkl", payload.getvalue())
+    with pytest.raises(UnsafeCheckpoint, match=r"posix\.system|os\.system|nt\.system"):
+        convert(Source(folder), out_dir / "x.gguf")
+    assert not Path("/tmp/vigogne-pwned").exists()
+    assert_nothing_written(out_dir)
+
+
+def test_adapter_for_another_base(tmp_path: Path, out_dir: Path) -> None:
+    with pytest.raises(AdapterError, match="ne correspond pas à ce modèle de base"):
+        convert(Source(FIXTURES / "llama-lora"), out_dir / "x.gguf", base=FIXTURES / "falcon")
+    assert_nothing_written(out_dir)
+
+
+def test_empty_adapter(tmp_path: Path, out_dir: Path) -> None:
+    folder = copy_fixture("llama-lora", tmp_path)
+    save_file({"unrelated": np.zeros(2, np.float32)}, folder / "adapter_model.safetensors")
+    with pytest.raises(AdapterError, match="est vide"):
+        convert(Source(folder), out_dir / "x.gguf", base=FIXTURES / "llama")
+
+
+def test_adapter_without_base_says_which_base(out_dir: Path) -> None:
+    with pytest.raises(CheckpointError, match="vigogne-tiny-base.*--base"):
+        convert(Source(FIXTURES / "llama-lora"), out_dir / "x.gguf")
+
+
+def test_existing_output_is_kept_without_force(out_dir: Path) -> None:
+    target = out_dir / "x.gguf"
+    target.write_bytes(b"precious")
+    with pytest.raises(OutputError, match="existe déjà.*--force"):
+        convert(Source(FIXTURES / "llama"), target)
+    assert target.read_bytes() == b"precious"
+    convert(Source(FIXTURES / "llama"), target, force=True)
+    assert target.read_bytes()[:4] == b"GGUF"
+
+
+def test_output_folder_missing_or_not_writable(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="n'existe pas"):
+        convert(Source(FIXTURES / "llama"), tmp_path / "absent" / "x.gguf")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    # Root ignores permission bits: an immutable folder refuses even root.
+    immutable = os.geteuid() == 0 and shutil.which("chattr") is not None
+    if immutable:
+        subprocess.run(["chattr", "+i", str(locked)], check=True)
+    try:
+        with pytest.raises(OutputError, match="Impossible d'écrire|Écriture impossible"):
+            convert(Source(FIXTURES / "llama"), locked / "x.gguf")
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(locked)], check=True)
+        locked.chmod(0o755)
+    assert_nothing_written(locked)
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "converters.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_cli_json_progress_and_clean_errors(out_dir: Path) -> None:
+    result = run_cli(str(FIXTURES / "falcon-rw"), "-o", str(out_dir / "f.gguf"), "--json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    converting = [e for e in lines if e["phase"] == "convert"]
+    assert converting and converting[-1]["tensor"] == converting[-1]["tensors"]
+    assert {"bytes", "total_bytes", "eta_s"} <= set(converting[-1])
+    assert lines[-1]["phase"] == "done"
+    again = run_cli(str(FIXTURES / "falcon-rw"), "-o", str(out_dir / "f.gguf"))
+    assert again.returncode == 1
+    assert again.stderr.count("\n") == 1 and "existe déjà" in again.stderr
+    missing = run_cli(str(out_dir / "nowhere"), "-o", str(out_dir / "g.gguf"))
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+
+
+def test_cli_help_documents_the_options() -> None:
+    text = run_cli("--help").stdout
+    for option in (
+        "--outtype",
+        "--quant",
+        "--base",
+        "--revision",
+        "--json",
+        "--force",
+        "Q4_K_M",
+        "inspect",
+    ):
+        assert option in text
+
+
+def test_sigterm_during_conversion_leaves_nothing(tmp_path: Path, out_dir: Path) -> None:
+    # A checkpoint big enough to take a few seconds: two TinyLlama-wide layers.
+    folder = copy_fixture("llama", tmp_path)
+    config = json.loads((folder / "config.json").read_text())
+    config.update(
+        hidden_size=2048,
+        intermediate_size=5632,
+        num_attention_heads=32,
+        num_key_value_heads=4,
+        num_hidden_layers=2,
+        head_dim=64,
+    )
+    (folder / "config.json").write_text(json.dumps(config))
+    rng = np.random.default_rng(0)
+    vocab, embd, ff, kv = config["vocab_size"], 2048, 5632, 256
+    shapes = {
+        "model.embed_tokens.weight": (vocab, embd),
+        "model.norm.weight": (embd,),
+        "lm_head.weight": (vocab, embd),
+    }
+    for i in range(2):
+        p = f"model.layers.{i}."
+        shapes |= {
+            p + "input_layernorm.weight": (embd,),
+            p + "post_attention_layernorm.weight": (embd,),
+            p + "self_attn.q_proj.weight": (embd, embd),
+            p + "self_attn.k_proj.weight": (kv, embd),
+            p + "self_attn.v_proj.weight": (kv, embd),
+            p + "self_attn.o_proj.weight": (embd, embd),
+            p + "mlp.gate_proj.weight": (ff, embd),
+            p + "mlp.up_proj.weight": (ff, embd),
+            p + "mlp.down_proj.weight": (embd, ff),
+        }
+    save_file(
+        {k: rng.standard_normal(s, dtype=np.float32) for k, s in shapes.items()},
+        folder / "model.safetensors",
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "converters.cli",
+            str(folder),
+            "-o",
+            str(out_dir / "big.gguf"),
+            "--outtype",
+            "q8_0",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    first = json.loads(process.stdout.readline())  # conversion has started
+    assert first["phase"] == "convert"
+    process.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    code = process.wait(timeout=30)
+    assert code == 130
+    assert time.monotonic() - started < 10
+    assert_nothing_written(out_dir)
+
+
+def test_too_little_disk_space_is_found_before_starting(tmp_path: Path) -> None:
+    small = tmp_path / "small"
+    small.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small filesystem here (needs root)")
+    try:
+        with pytest.raises(OutputError, match="Pas assez d'espace disque"):
+            convert(Source(FIXTURES / "llama"), small / "x.gguf", outtype="f32")
+        assert_nothing_written(small)
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
