@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from . import engine_throughput
+import sys
+
+from . import convert_memory, engine_throughput
+
+BENCHES = {"engine": engine_throughput.main, "convert": convert_memory.main}
 
 
 def main() -> None:
-    engine_throughput.main()
+    """`python -m bench [engine|convert]`: one benchmark, or all of them."""
+    chosen = sys.argv[1:2] or list(BENCHES)
+    sys.argv[1:] = sys.argv[2:]
+    for name in chosen:
+        BENCHES[name]()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ import mmap
 import pickle
 import struct
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,22 @@ _SAFETENSORS_DTYPES: dict[str, np.dtype[Any]] = {
 def bf16_to_f32(words: np.ndarray) -> np.ndarray:
     """bfloat16 is the top half of a float32: shift the 16-bit words into place."""
     return (words.astype(np.uint32) << 16).view(np.float32)
+
+
+def f32_to_bf16(values: np.ndarray) -> np.ndarray:
+    """float32 to bfloat16 words, rounding to nearest even (NaN stays NaN)."""
+    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
+    rounded = ((bits + (np.uint32(0x7FFF) + ((bits >> 16) & 1))) >> 16).astype(np.uint16)
+    nan = np.isnan(values)
+    if nan.any():
+        rounded[nan] = ((bits[nan] >> 16) | 0x40).astype(np.uint16)
+    return rounded
+
+
+def to_f32(data: np.ndarray, dtype: str) -> np.ndarray:
+    if dtype == "BF16":
+        return bf16_to_f32(data)
+    return data if data.dtype == np.float32 else data.astype(np.float32)
 
 
 @dataclass
@@ -338,15 +353,21 @@ class Checkpoint:
             mapped = self._maps[ref.file] = _MappedFile(ref.file)
         return mapped
 
-    def load(self, name: str) -> np.ndarray:
-        """One tensor as float32 (a view of the file when it is already float32)."""
+    def raw(self, name: str) -> tuple[np.ndarray, str]:
+        """One tensor as stored: a view of the file, and its type ("F32", "F16", "BF16").
+
+        Other stored types come back as float32. bfloat16 comes as 16-bit words.
+        """
         ref = self.refs[name]
         data = self._mapped(ref).view(ref)
-        if ref.dtype == "BF16":
-            return bf16_to_f32(data)
-        if data.dtype == np.float32:
-            return data
-        return data.astype(np.float32)
+        if ref.dtype in ("F32", "F16", "BF16"):
+            return data, ref.dtype
+        return data.astype(np.float32), "F32"
+
+    def load(self, name: str) -> np.ndarray:
+        """One tensor as float32 (a view of the file when it is already float32)."""
+        data, dtype = self.raw(name)
+        return to_f32(data, dtype)
 
     def release(self, name: str) -> None:
         ref = self.refs[name]
@@ -431,13 +452,8 @@ class MergedCheckpoint(Checkpoint):
                     f"{tuple(shape)} dans la base et {expected} dans l'adaptateur. Vérifiez --base."
                 )
 
-    def load(self, name: str) -> np.ndarray:
-        weight = super().load(name)
+    def raw(self, name: str) -> tuple[np.ndarray, str]:
         delta = self.adapter.delta(name)
-        return weight if delta is None else weight + delta
-
-
-def iter_tensors(checkpoint: Checkpoint) -> Iterator[tuple[str, np.ndarray]]:
-    for name in checkpoint.names():
-        yield name, checkpoint.load(name)
-        checkpoint.release(name)
+        if delta is None:
+            return super().raw(name)
+        return to_f32(*super().raw(name)) + delta, "F32"

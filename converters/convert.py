@@ -22,7 +22,7 @@ import gguf
 import numpy as np
 
 from . import archs, catalog
-from .checkpoint import Checkpoint, LoraAdapter, MergedCheckpoint
+from .checkpoint import Checkpoint, LoraAdapter, MergedCheckpoint, f32_to_bf16, to_f32
 from .errors import CheckpointError, ConversionError, OutputError
 from .quantize import BITS_PER_WEIGHT, quantize
 from .templates import DEFAULT_FORMAT, FORMAT_KEY, FORMATS
@@ -106,6 +106,41 @@ def _out_type(
     if wanted == gguf.GGMLQuantizationType.Q8_0 and shape[-1] % 32:
         return gguf.GGMLQuantizationType.F16  # Q8_0 needs rows in blocks of 32
     return wanted
+
+
+_STORED = {
+    "F32": gguf.GGMLQuantizationType.F32,
+    "F16": gguf.GGMLQuantizationType.F16,
+    "BF16": gguf.GGMLQuantizationType.BF16,
+}
+_CHUNK_VALUES = 1 << 22  # rows are converted in chunks of about 4M values (16 MB in f32)
+
+
+def encode(data: np.ndarray, dtype: str, qtype: gguf.GGMLQuantizationType) -> np.ndarray:
+    """A stored tensor in the output type, written chunk by chunk into one output buffer.
+
+    Stored and output types alike: the data goes out as it is. Otherwise each chunk of rows
+    is widened to float32 and encoded, so temporaries stay small whatever the tensor's size.
+    """
+    if _STORED[dtype] == qtype:
+        return np.ascontiguousarray(data)
+    rows = data.reshape(-1, data.shape[-1]) if data.ndim > 1 else data.reshape(1, -1)
+    if qtype == gguf.GGMLQuantizationType.F32:
+        out = np.empty(rows.shape, np.float32)
+    elif qtype == gguf.GGMLQuantizationType.F16:
+        out = np.empty(rows.shape, np.float16)
+    else:
+        out = np.empty(gguf.quant_shape_to_byte_shape(rows.shape, qtype), np.uint8)
+    step = max(1, _CHUNK_VALUES // rows.shape[1])
+    for start in range(0, rows.shape[0], step):
+        chunk = to_f32(rows[start : start + step], dtype)
+        if qtype == gguf.GGMLQuantizationType.BF16:
+            out[start : start + step] = f32_to_bf16(chunk).view(np.uint8)
+        elif qtype in (gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16):
+            out[start : start + step] = chunk
+        else:
+            out[start : start + step] = gguf.quants.quantize(chunk, qtype)
+    return out.reshape(data.shape) if out.dtype != np.uint8 else out
 
 
 def plan(checkpoint: Checkpoint, arch: archs.Architecture, outtype: str) -> list[_Planned]:
@@ -258,9 +293,9 @@ def write_gguf(
             writer.write_ti_data_to_file()
             started, done = time.monotonic(), 0
             for index, item in enumerate(planned, 1):
-                data = arch.transform(item.source, checkpoint.load(item.source))
+                data, dtype = checkpoint.raw(item.source)
                 writer.write_tensor_data(
-                    gguf.quants.quantize(np.ascontiguousarray(data), item.qtype)
+                    encode(arch.transform(item.source, data), dtype, item.qtype)
                 )
                 del data
                 checkpoint.release(item.source)

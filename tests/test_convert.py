@@ -32,7 +32,7 @@ CHECKPOINTS = [
     "bloom",
 ]
 # f16 weights round each value to 11 bits: the tolerance is stated, not hoped for.
-TOLERANCE = {"f32": 1e-3, "f16": 5e-3}
+TOLERANCE = {"f32": 1e-3, "f16": 5e-3, "bf16": 2e-2}
 
 
 def convert_fixture(name: str, out: Path, outtype: str, **options: object) -> Path:
@@ -56,7 +56,7 @@ def relative_error(got: np.ndarray, want: np.ndarray) -> float:
     return float(np.abs(got - want).max() / np.abs(want).max())
 
 
-@pytest.mark.parametrize("outtype", ["f32", "f16"])
+@pytest.mark.parametrize("outtype", ["f32", "f16", "bf16"])
 @pytest.mark.parametrize("name", CHECKPOINTS)
 def test_logits_match_transformers(name: str, outtype: str, tmp_path: Path) -> None:
     reference = np.load(FIXTURES / name / "reference.npz")
@@ -198,3 +198,16 @@ def test_k_quant_loads_and_generates(tmp_path: Path) -> None:
         assert out["usage"]["completion_tokens"] > 0
     finally:
         llm.close()
+
+
+def test_bfloat16_rounding_matches_gguf() -> None:
+    from converters.checkpoint import bf16_to_f32, f32_to_bf16
+
+    values = np.random.default_rng(0).standard_normal(10_000).astype(np.float32) * 100
+    values[:4] = [0.0, -0.0, 1e-40, 3.4e38]
+    ours = f32_to_bf16(values)
+    reference = gguf.quants.quantize(values, gguf.GGMLQuantizationType.BF16).view(np.uint16)
+    assert np.array_equal(ours, reference.reshape(ours.shape))
+    # 3.4e38 rounds up past bfloat16's largest value: infinity, as in ggml.
+    assert np.isinf(bf16_to_f32(ours)[3])
+    assert np.allclose(bf16_to_f32(ours)[4:], values[4:], rtol=1e-2)

@@ -208,9 +208,11 @@ def test_cli_help_documents_the_options() -> None:
         assert option in text
 
 
-def test_sigterm_during_conversion_leaves_nothing(tmp_path: Path, out_dir: Path) -> None:
-    # A checkpoint big enough to take a few seconds: two TinyLlama-wide layers.
-    folder = copy_fixture("llama", tmp_path)
+@pytest.fixture(scope="module")
+def wide_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkpoint big enough to take seconds: two TinyLlama-wide layers (about 400 MB)."""
+    folder = tmp_path_factory.mktemp("wide") / "llama"
+    shutil.copytree(FIXTURES / "llama", folder)
     config = json.loads((folder / "config.json").read_text())
     config.update(
         hidden_size=2048,
@@ -229,44 +231,50 @@ def test_sigterm_during_conversion_leaves_nothing(tmp_path: Path, out_dir: Path)
         "lm_head.weight": (vocab, embd),
     }
     for i in range(2):
-        p = f"model.layers.{i}."
-        shapes |= {
-            p + "input_layernorm.weight": (embd,),
-            p + "post_attention_layernorm.weight": (embd,),
-            p + "self_attn.q_proj.weight": (embd, embd),
-            p + "self_attn.k_proj.weight": (kv, embd),
-            p + "self_attn.v_proj.weight": (kv, embd),
-            p + "self_attn.o_proj.weight": (embd, embd),
-            p + "mlp.gate_proj.weight": (ff, embd),
-            p + "mlp.up_proj.weight": (ff, embd),
-            p + "mlp.down_proj.weight": (embd, ff),
+        layer = {
+            "input_layernorm": (embd,),
+            "post_attention_layernorm": (embd,),
+            "self_attn.q_proj": (embd, embd),
+            "self_attn.k_proj": (kv, embd),
+            "self_attn.v_proj": (kv, embd),
+            "self_attn.o_proj": (embd, embd),
+            "mlp.gate_proj": (ff, embd),
+            "mlp.up_proj": (ff, embd),
+            "mlp.down_proj": (embd, ff),
         }
+        shapes |= {f"model.layers.{i}.{name}.weight": shape for name, shape in layer.items()}
     save_file(
         {k: rng.standard_normal(s, dtype=np.float32) for k, s in shapes.items()},
         folder / "model.safetensors",
     )
+    return folder
+
+
+@pytest.mark.parametrize("phase", ["convert", "quantize"])
+def test_sigterm_leaves_nothing(phase: str, wide_checkpoint: Path, out_dir: Path) -> None:
+    options = ["--outtype", "q8_0"] if phase == "convert" else ["--quant", "Q4_K_M"]
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "converters.cli",
-            str(folder),
+            str(wide_checkpoint),
             "-o",
             str(out_dir / "big.gguf"),
-            "--outtype",
-            "q8_0",
             "--json",
+            *options,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     assert process.stdout is not None
-    first = json.loads(process.stdout.readline())  # conversion has started
-    assert first["phase"] == "convert"
+    for line in process.stdout:  # wait until the phase to interrupt has begun
+        if json.loads(line)["phase"] == phase:
+            break
     process.send_signal(signal.SIGTERM)
     started = time.monotonic()
-    code = process.wait(timeout=30)
+    code = process.wait(timeout=60)
     assert code == 130
     assert time.monotonic() - started < 10
     assert_nothing_written(out_dir)
