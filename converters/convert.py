@@ -171,14 +171,16 @@ def plan(checkpoint: Checkpoint, arch: archs.Architecture, outtype: str) -> list
     return planned
 
 
-def _read_card_license(folder: Path) -> str | None:
+def _read_card(folder: Path) -> tuple[str | None, str | None]:
+    """(license, title) from a model card: its YAML front matter and first heading."""
     readme = folder / "README.md"
     if not readme.is_file():
-        return None
+        return None, None
     text = readme.read_text(encoding="utf-8", errors="replace")
     front = re.match(r"---\s*\n(.*?)\n---", text, re.S)
     found = re.search(r"^license:\s*([\w.\-]+)", front.group(1), re.M) if front else None
-    return found.group(1) if found else None
+    title = re.search(r"^# (.+)$", text[front.end() if front else 0 :], re.M)
+    return (found.group(1) if found else None), (title.group(1).strip() if title else None)
 
 
 def choose_format(source: Source, forced: str | None) -> str:
@@ -196,9 +198,10 @@ def _write_metadata(
     writer: gguf.GGUFWriter, source: Source, prompt_format: str, outtype: str
 ) -> None:
     entry = catalog.match(source.repo or source.folder.name)
-    name = entry.name if entry else (source.repo or source.folder.name).split("/")[-1]
+    card_license, card_title = _read_card(source.folder)
+    name = entry.name if entry else card_title or (source.repo or source.folder.name).split("/")[-1]
     writer.add_name(name)
-    license_name = _read_card_license(source.folder) or (entry.license if entry else None)
+    license_name = card_license or (entry.license if entry else None)
     if license_name:
         writer.add_license(license_name)
     if source.repo:

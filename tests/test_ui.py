@@ -87,3 +87,35 @@ def test_app_process_exits_cleanly_after_a_reply(tiny_gguf: Path, tmp_path: Path
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "REPLY" in result.stdout and "Fatal" not in result.stderr
+
+
+def test_first_start_converts_the_demo_model_and_answers_in_french(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("VIGOGNE_DESKTOP_HOME", str(tmp_path / "home"))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        window.open_default_model()
+        assert window.progress.isVisible()  # the user sees the preparation happen
+        assert "démonstration" in window.status.text()
+        qtbot.waitUntil(window.send_button.isEnabled, timeout=120000)
+        assert not window.progress.isVisible()
+        assert (tmp_path / "home" / "models" / "vigogne-demo.Q8_0.gguf").is_file()
+        assert "Vigogne démo" in window.model_label.text()
+        qtbot.keyClicks(window.composer, "Quelle est la capitale de l'Italie ?")
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "jetons/s" in window.status.text(), timeout=60000)
+        assert "Rome" in window.history[-1]["content"]
+    finally:
+        window.close()
+    # A second start finds the converted model and loads it directly.
+    again = MainWindow()
+    qtbot.addWidget(again)
+    try:
+        again.open_default_model()
+        assert not again.progress.isVisible()
+        qtbot.waitUntil(again.send_button.isEnabled, timeout=60000)
+    finally:
+        again.close()

@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         nargs="?",
         const="",
         metavar="MODEL.gguf",
-        help="load a model (a generated tiny one if none is given), generate a few tokens, exit 0",
+        help="load a model (the bundled demo if none is given), ask it a question, exit 0",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     chat = commands.add_parser("chat", help="stream one answer to stdout (for scripts and tests)")
@@ -92,33 +92,44 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _self_test(model: str) -> int:
+    """Load a model (by default the bundled demo, converted first) and check it answers."""
+    from .core.conversion import Conversion, ConversionFailed, demo_checkpoint
     from .core.engine import LocalEngine
     from .core.errors import VigogneError
-    from .core.protocol import ChatFailed, ChatFinished, LoadSettings, SamplingParams
+    from .core.protocol import ChatFailed, ChatFinished, LoadSettings, SamplingParams, TextChunk
 
+    question, expected = "Quelle est la capitale de la France ?", "Paris"
     with tempfile.TemporaryDirectory() as tmp, LocalEngine() as engine:
         if not model:
-            from converters.synthetic import write_random_llama
-
-            model = str(write_random_llama(Path(tmp) / "self-test.gguf"))
+            model = str(Path(tmp) / "demo.Q8_0.gguf")
+            try:
+                for _ in Conversion(
+                    demo_checkpoint(), Path(model), ["--outtype", "q8_0"]
+                ).progress():
+                    pass
+            except ConversionFailed as exc:
+                return _fail(f"self-test failed: {exc}")
         try:
             info = engine.load(model, LoadSettings(n_ctx=512))
         except VigogneError as exc:
             return _fail(f"self-test failed: {exc}")
-        finished = None
+        finished, text = None, ""
         for event in engine.chat(
-            [{"role": "user", "content": "Bonjour !"}],
-            SamplingParams(temperature=0.0, max_tokens=8),
+            [{"role": "user", "content": question}], SamplingParams(temperature=0.0, max_tokens=24)
         ):
             if isinstance(event, ChatFailed):
                 return _fail(f"self-test failed: {event.message}")
+            if isinstance(event, TextChunk):
+                text += event.text
             if isinstance(event, ChatFinished):
                 finished = event
         if finished is None or finished.completion_tokens == 0:
             return _fail("self-test failed: the model generated nothing")
+        if model.endswith("demo.Q8_0.gguf") and expected not in text:
+            return _fail(f"self-test failed: the demo model answered {text!r}")
         print(
             f"self-test OK: {info.name} ({info.architecture}, {info.file_type}), "
-            f"{finished.completion_tokens} tokens, format {info.prompt_format}"
+            f"{finished.completion_tokens} tokens, format {info.prompt_format}: {text.strip()}"
         )
     return 0
 

@@ -64,3 +64,8 @@ def diagnose(path: str | os.PathLike[str]) -> str | None:
             "téléchargement ou la conversion n'est pas allé au bout ; recommencez-le."
         )
     return None
+
+
+def installed_models(models: Path) -> list[Path]:
+    """GGUF files in the models folder, most recently modified first."""
+    return sorted(models.glob("*.gguf"), key=lambda p: p.stat().st_mtime, reverse=True)

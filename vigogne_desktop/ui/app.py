@@ -22,4 +22,6 @@ def run(model: str | None = None) -> int:
     window.show()
     if model:
         window.load_model(model)
+    else:
+        window.open_default_model()
     return app.exec()

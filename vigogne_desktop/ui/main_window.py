@@ -10,13 +10,18 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from ..core import settings
+from ..core.conversion import prepare_demo
+from ..core.library import installed_models
 from ..core.protocol import ChatFinished, ChatStarted, LoadSettings, ModelInfo, SamplingParams
+from .conversion_worker import ConversionThread
 from .engine_worker import EngineThread
 
 
@@ -43,6 +48,10 @@ class MainWindow(QMainWindow):
         self.send_button = QPushButton(self.tr("Envoyer"))
         self.stop_button = QPushButton(self.tr("Arrêter"))
         self.status = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName(self.tr("Progression"))
+        self.progress.hide()
+        self._conversion: ConversionThread | None = None
 
         top = QHBoxLayout()
         top.addWidget(self.open_button)
@@ -55,7 +64,10 @@ class MainWindow(QMainWindow):
         layout.addLayout(top)
         layout.addWidget(self.transcript, 1)
         layout.addLayout(bottom)
-        layout.addWidget(self.status)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.progress)
+        layout.addLayout(status_row)
         central = QWidget()
         central.setLayout(layout)
         self.setCentralWidget(central)
@@ -82,11 +94,51 @@ class MainWindow(QMainWindow):
         if path:
             self.load_model(path)
 
-    def load_model(self, path: str, settings: LoadSettings | None = None) -> None:
+    def load_model(self, path: str, load_settings: LoadSettings | None = None) -> None:
         self._busy = True
         self.status.setText(self.tr("Chargement du modèle…"))
         self._update_controls()
-        self.engine.request_load.emit(path, settings or LoadSettings())
+        self.engine.request_load.emit(path, load_settings or LoadSettings())
+
+    def open_default_model(self) -> None:
+        """The most recently used model; on a first start, the demo model, converted first."""
+        models = settings.models_dir()
+        conversion = None if installed_models(models) else prepare_demo(models)
+        if conversion is None:
+            self.load_model(str(installed_models(models)[0]))
+            return
+        self._busy = True
+        self._update_controls()
+        self.status.setText(self.tr("Premier démarrage : préparation du modèle de démonstration…"))
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self._conversion = ConversionThread(conversion)
+        worker = self._conversion.worker
+        worker.progress.connect(self._on_conversion_progress)
+        worker.finished.connect(self._on_conversion_finished)
+        worker.failed.connect(self._on_conversion_failed)
+        self._conversion.start()
+
+    def _on_conversion_progress(self, phase: str, done: int, total: int) -> None:
+        if total:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+
+    def _end_conversion(self) -> None:
+        self.progress.hide()
+        if self._conversion is not None:
+            self._conversion.join()
+            self._conversion = None
+
+    def _on_conversion_finished(self, path: str) -> None:
+        self._end_conversion()
+        self.load_model(path)
+
+    def _on_conversion_failed(self, message: str) -> None:
+        self._end_conversion()
+        self._busy = False
+        self.status.setText(message)
+        self._update_controls()
 
     def send(self) -> None:
         text = self.composer.toPlainText().strip()
@@ -174,5 +226,7 @@ class MainWindow(QMainWindow):
             self.send_button.setToolTip("")
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if self._conversion is not None:
+            self._conversion.cancel()
         self.engine.shutdown()
         super().closeEvent(event)
