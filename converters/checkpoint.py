@@ -373,9 +373,6 @@ class Checkpoint:
         ref = self.refs[name]
         self._mapped(ref).release(ref)
 
-    def tensor_bytes(self) -> int:
-        return sum(r.nbytes for r in self.refs.values())
-
 
 class LoraAdapter:
     """A PEFT LoRA adapter: W' = W + (alpha / r) * B @ A for each targeted weight."""

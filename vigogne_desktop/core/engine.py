@@ -215,11 +215,6 @@ class LocalEngine:
             "si cela se reproduit, essayez un modèle plus petit ou moins de couches GPU."
         )
 
-    def _send(self, op: str, **fields: Any) -> str:
-        rid = str(next(self._ids))
-        self._write({"op": op, "id": rid, **fields})
-        return rid
-
     def _write(self, message: dict[str, Any]) -> None:
         proc = self._proc
         if proc is None or proc.stdin is None:
