@@ -311,10 +311,11 @@ def write_gguf(
             writer.close()
 
 
-def estimate_bytes(checkpoint: Checkpoint, outtype: str) -> int:
-    per_value = {"f32": 4.0, "f16": 2.0, "bf16": 2.0, "q8_0": 34 / 32}[outtype]
-    values = sum(int(np.prod(r.shape, dtype=np.int64)) for r in checkpoint.refs.values())
-    return int(values * per_value)
+_BYTES_PER_VALUE = {"f32": 4.0, "f16": 2.0, "bf16": 2.0, "q8_0": 34 / 32}
+
+
+def value_count(checkpoint: Checkpoint) -> int:
+    return sum(int(np.prod(r.shape, dtype=np.int64)) for r in checkpoint.refs.values())
 
 
 def convert(
@@ -372,8 +373,8 @@ def _convert(
 ) -> Path:
     fmt = choose_format(source, prompt_format)
     checkpoint, tokenizer_folder = open_checkpoint(source.folder, base)
-    direct = estimate_bytes(checkpoint, outtype)
-    values = direct / {"f32": 4.0, "f16": 2.0, "bf16": 2.0, "q8_0": 34 / 32}[outtype]
+    values = value_count(checkpoint)
+    direct = int(values * _BYTES_PER_VALUE[outtype])
     quantized = int(values * BITS_PER_WEIGHT.get(quant or "", 0) / 8)
     needed = (direct + quantized if quant else direct) + 64 * 1024 * 1024
     check_output(output, needed, force)
