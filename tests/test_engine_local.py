@@ -91,6 +91,27 @@ def test_prompt_tokens_match_the_models_tokenizer(engine: LocalEngine) -> None:
     assert started.prompt_tokens == len(expected)
 
 
+def test_a_reply_can_force_another_format_without_reloading(engine: LocalEngine) -> None:
+    question = [
+        {"role": "system", "content": "Sois bref."},
+        {"role": "user", "content": "Traduis « bonjour »"},
+    ]
+    instruct = list(engine.chat(question, GREEDY, prompt_format="instruct"))
+    expected = engine.tokenize(
+        "<s>Sois bref.\n\n### Instruction:\nTraduis « bonjour »\n\n### Réponse:\n"
+    )
+    assert isinstance(instruct[0], ChatStarted)
+    assert instruct[0].prompt_tokens == len(expected)
+    assert isinstance(instruct[-1], ChatFinished)
+    # The next reply without a forced format is back on the model's own (chat-v2).
+    chat_v2 = engine.tokenize(
+        "<s><|system|>: Sois bref.\n<|user|>: Traduis « bonjour »\n<|assistant|>:"
+    )
+    assert len(chat_v2) != len(expected)
+    started = next(iter(engine.chat(question, GREEDY)))
+    assert isinstance(started, ChatStarted) and started.prompt_tokens == len(chat_v2)
+
+
 def test_cancel_mid_stream_stops_and_engine_stays_usable(engine: LocalEngine) -> None:
     long_reply = SamplingParams(temperature=0.0, max_tokens=1800)
     chunks = 0

@@ -45,7 +45,10 @@ CANCEL_GRACE_S = 0.15
 
 class Engine(Protocol):
     def chat(
-        self, messages: Sequence[Message], params: SamplingParams | None = None
+        self,
+        messages: Sequence[Message],
+        params: SamplingParams | None = None,
+        prompt_format: str | None = None,
     ) -> Iterator[ChatEvent]: ...
 
     def cancel(self) -> None: ...
@@ -266,8 +269,12 @@ class LocalEngine:
         return list(self._call("tokenize", text=text)["tokens"])
 
     def chat(
-        self, messages: Sequence[Message], params: SamplingParams | None = None
+        self,
+        messages: Sequence[Message],
+        params: SamplingParams | None = None,
+        prompt_format: str | None = None,
     ) -> Iterator[ChatEvent]:
+        """Stream a reply. `prompt_format` forces a Vigogne format for this reply only."""
         params = params or SamplingParams()
         reply = _Reply()
         rid = str(next(self._ids))
@@ -286,6 +293,7 @@ class LocalEngine:
                         "id": rid,
                         "messages": [dict(m) for m in messages],
                         "params": params.to_json(),
+                        "format": prompt_format,
                     }
                 )
             except errors.VigogneError as exc:
@@ -446,8 +454,12 @@ class RemoteEngine:
         return self.model
 
     def chat(
-        self, messages: Sequence[Message], params: SamplingParams | None = None
+        self,
+        messages: Sequence[Message],
+        params: SamplingParams | None = None,
+        prompt_format: str | None = None,
     ) -> Iterator[ChatEvent]:
+        """Stream a reply. The server applies its own template: `prompt_format` is unused."""
         params = params or SamplingParams()
         reply = _Reply()
         self._current = reply

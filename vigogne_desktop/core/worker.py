@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from .errors import EngineNotReady, GenerationError, ModelLoadError, VigogneError
 from .library import diagnose, quick_check
-from .prompts import FormatChoice, Message, fit_messages, render_prompt, resolve_format
+from .prompts import AUTO, FormatChoice, Message, fit_messages, render_prompt, resolve_format
 from .protocol import LoadSettings, SamplingParams, decode, encode
 
 TokenHook = Callable[[npt.NDArray[np.intc], npt.NDArray[np.single]], bool]
@@ -63,6 +63,8 @@ class Worker:
         self._llm: Any = None
         self._format: FormatChoice | None = None
         self._bos = ""
+        self._eos, self._eos_id = "", -1
+        self._handlers: dict[str, Any] = {}  # chat handlers by format name
         self._on_token: TokenHook = lambda _ids, _logits: False
 
     # -- transport -----------------------------------------------------------------
@@ -113,7 +115,12 @@ class Worker:
                 if op == "load":
                     self.emit({"id": rid, "event": "loaded", **self.load(request)})
                 elif op == "chat":
-                    self.chat(rid, request["messages"], SamplingParams.from_json(request["params"]))
+                    self.chat(
+                        rid,
+                        request["messages"],
+                        SamplingParams.from_json(request["params"]),
+                        request.get("format"),
+                    )
                 elif op == "tokenize":
                     self.emit(
                         {"id": rid, "event": "tokens", "tokens": self.tokenize(request["text"])}
@@ -187,14 +194,9 @@ class Worker:
         self._bos = (
             llm._model.token_get_text(bos_id) if bos_id != -1 and llm._model.add_bos_token() else ""
         )
-        llm.chat_handler = _formatter_class()(
-            template=choice.template,
-            eos_token=eos,
-            bos_token=self._bos,
-            stop_token_ids=[eos_id],
-            hook=lambda ids, logits: self._on_token(ids, logits),
-        ).to_chat_handler()
+        self._eos, self._eos_id = eos, eos_id
         self._llm, self._format = llm, choice
+        self._handlers = {}
         architecture = metadata.get("general.architecture", "")
         file_type = metadata.get("general.file_type", "")
         if file_type.isdigit():
@@ -213,6 +215,21 @@ class Worker:
             "metadata": {k: v for k, v in metadata.items() if len(v) < 4096},
         }
 
+    def _use_format(self, forced: str | None) -> FormatChoice:
+        """The model's own format, or one a conversation forces, as llama.cpp's chat handler."""
+        assert self._format is not None
+        choice = self._format if not forced or forced == AUTO else resolve_format(forced)
+        if choice.name not in self._handlers:
+            self._handlers[choice.name] = _formatter_class()(
+                template=choice.template,
+                eos_token=self._eos,
+                bos_token=self._bos,
+                stop_token_ids=[self._eos_id],
+                hook=lambda ids, logits: self._on_token(ids, logits),
+            ).to_chat_handler()
+        self._llm.chat_handler = self._handlers[choice.name]
+        return choice
+
     def _require_model(self) -> Any:
         if self._llm is None:
             raise EngineNotReady("Aucun modèle n'est chargé : choisissez d'abord un modèle.")
@@ -222,18 +239,21 @@ class Worker:
         llm = self._require_model()
         return [int(t) for t in llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)]
 
-    def count_prompt_tokens(self, messages: list[Message]) -> int:
-        assert self._format is not None
-        prompt = render_prompt(self._format, messages, bos_token=self._bos)
+    def count_prompt_tokens(self, choice: FormatChoice, messages: list[Message]) -> int:
+        prompt = render_prompt(choice, messages, bos_token=self._bos)
         return len(self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
 
-    def chat(self, rid: str, messages: list[Message], params: SamplingParams) -> None:
+    def chat(
+        self, rid: str, messages: list[Message], params: SamplingParams, forced: str | None
+    ) -> None:
         llm = self._require_model()
-        assert self._format is not None
+        choice = self._use_format(forced)
         received = time.perf_counter()
         n_ctx = llm.n_ctx()
         reply_budget = min(params.max_tokens or n_ctx // 4, n_ctx // 2)
-        fitted = fit_messages(messages, self.count_prompt_tokens, n_ctx, reply_budget)
+        fitted = fit_messages(
+            messages, lambda m: self.count_prompt_tokens(choice, m), n_ctx, reply_budget
+        )
         self.emit(
             {
                 "id": rid,
@@ -266,7 +286,7 @@ class Worker:
                 repeat_penalty=params.repeat_penalty,
                 max_tokens=params.max_tokens,
                 seed=params.seed,
-                stop=list(self._format.stop) + list(params.stop),
+                stop=list(choice.stop) + list(params.stop),
                 logit_bias=dict(params.logit_bias) or None,
             )
             for chunk in stream:
