@@ -1,7 +1,8 @@
-"""The minimal window, driven as a user would, with the real local engine."""
+"""The window, driven as a user would, with the real local engine on tiny models."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,52 +11,372 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 
+from vigogne_desktop.core.history import History
 from vigogne_desktop.core.protocol import LoadSettings
+from vigogne_desktop.core.settings import AppSettings, Endpoint, ModelPreset
+from vigogne_desktop.core.sharing import start_sharing
 from vigogne_desktop.ui.main_window import MainWindow
+
+SMALL = LoadSettings(n_ctx=1024, n_threads=2, seed=3)
 
 
 @pytest.fixture
-def window(qtbot) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    win = MainWindow()
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("VIGOGNE_DESKTOP_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def window(qtbot, home: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    win = MainWindow(AppSettings())
     qtbot.addWidget(win)
     win.show()
     yield win
     win.close()
 
 
-def test_cannot_send_before_a_model_is_loaded(window: MainWindow) -> None:
-    assert not window.send_button.isEnabled()
-    assert "modèle" in window.send_button.toolTip()
-    assert window.model_label.text() == "Aucun modèle chargé"
-
-
-def test_load_ask_and_watch_the_reply_stream(qtbot, window: MainWindow, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
-    window.load_model(str(tiny_gguf), LoadSettings(n_ctx=1024, n_threads=2))
-    assert not window.open_button.isEnabled()  # busy while loading
+@pytest.fixture
+def ready(qtbot, window: MainWindow, tiny_gguf: Path) -> MainWindow:  # type: ignore[no-untyped-def]
+    window.load_model(str(tiny_gguf), SMALL)
     qtbot.waitUntil(window.send_button.isEnabled, timeout=30000)
-    assert "chat-v2" in window.model_label.text()
+    window.new_conversation()
+    return window
 
-    qtbot.keyClicks(window.composer, "Bonjour Vigogne !")
+
+def ask(qtbot, window: MainWindow, text: str, max_tokens: int = 24) -> None:  # type: ignore[no-untyped-def]
+    """Type a question, press Enter, wait for the whole reply."""
+    window.panel.max_tokens.setValue(max_tokens)
+    window.composer.setFocus()
+    window.composer.insertPlainText(text)  # QTest types ASCII only
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.reply is None, timeout=60000)
+
+
+def shown(window: MainWindow) -> list[tuple[str, str]]:
+    return [(m.role, m.content) for m in window.messages.messages]
+
+
+def test_send_is_disabled_with_the_reason_until_a_model_is_ready(window: MainWindow) -> None:
+    assert not window.send_button.isEnabled()
+    assert "Load a model first" in window.reason.text()
+    assert window.send_button.toolTip() == window.reason.text()
+    assert window.model_label.text() == "No model loaded"
+
+
+def test_a_question_streams_is_saved_and_shows_speed_and_context(  # type: ignore[no-untyped-def]
+    qtbot, ready: MainWindow
+) -> None:
+    window = ready
     chunks: list[str] = []
     window.engine.worker.chunk.connect(chunks.append)
-    qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
-    assert not window.send_button.isEnabled()
-    qtbot.waitUntil(lambda: "jetons/s" in window.status.text(), timeout=30000)
+    window.panel.max_tokens.setValue(24)
+    qtbot.keyClicks(window.composer, "Bonjour Vigogne !")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    window.composer.insertPlainText("Deuxième ligne")
+    assert window.composer.toPlainText() == "Bonjour Vigogne !\nDeuxième ligne"
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    assert not window.send_button.isEnabled() and window.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: window.reply is None, timeout=30000)
     reply = "".join(chunks)
-    assert reply
-    text = window.transcript.toPlainText()
-    assert "Bonjour Vigogne !" in text and text.rstrip().endswith(reply.rstrip())
-    assert [m["role"] for m in window.history] == ["user", "assistant"]
+    assert shown(window) == [("user", "Bonjour Vigogne !\nDeuxième ligne"), ("assistant", reply)]
     assert window.composer.toPlainText() == ""
+    assert "tokens/s" in window.speed_label.text()
+    n_ctx = window.model.n_ctx if window.model else 0
+    assert window.context_label.text().endswith(f"/ {n_ctx}")
+    # On disk, complete, with the title taken from the question.
+    with History(window.history.path) as disk:
+        (conv,) = disk.conversations()
+        assert conv.title == "Bonjour Vigogne !"
+        assert [(m.content, m.status) for m in disk.shown(conv.id)][-1] == (reply, "complete")
+    assert window.sidebar.list.model().rowCount() == 2  # "Today" and the conversation
 
 
-def test_bad_file_shows_one_sentence(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    fake = tmp_path / "faux.gguf"
-    fake.write_text("rien")
-    window.load_model(str(fake))
-    qtbot.waitUntil(lambda: "n'est pas un modèle GGUF" in window.status.text(), timeout=30000)
-    assert window.open_button.isEnabled() and not window.send_button.isEnabled()
+def test_stop_regenerate_and_browse_versions(qtbot, ready: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window = ready
+    window.panel.max_tokens.setValue(1500)
+    window.panel.temperature.setValue(1.0)
+    qtbot.keyClicks(window.composer, "Raconte une longue histoire")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.reply is not None and window.reply.tokens > 5, timeout=30000)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.reply is None, timeout=5000)
+    first = window.messages.messages[-1]
+    assert first.status == "stopped" and first.content
+    assert window.chat_view.widgets[-1].state.isVisible()
+
+    window.panel.max_tokens.setValue(16)
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_R,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    qtbot.waitUntil(
+        lambda: window.reply is None and window.messages.messages[-1].id != first.id, timeout=30000
+    )
+    second = window.messages.messages[-1]
+    assert second.status == "complete" and second.version == 2
+    widget = window.chat_view.widgets[-1]
+    assert widget.version.isVisible() and widget.version.text() == "2/2"
+    qtbot.mouseClick(widget.previous, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.messages.messages[-1].id == first.id, timeout=5000)
+    qtbot.waitUntil(lambda: not window.chat_view.building)
+    assert window.chat_view.widgets[-1].version.text() == "1/2"
+    assert window.messages.messages[-1].content == first.content
+
+
+def test_edit_a_past_question_and_send_again(qtbot, ready: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window = ready
+    ask(qtbot, window, "Première question")
+    ask(qtbot, window, "Deuxième question")
+    first_question = window.messages.messages[0]
+    qtbot.waitUntil(lambda: not window.chat_view.building)
+    qtbot.mouseClick(window.chat_view.widgets[0].edit_button, Qt.MouseButton.LeftButton)
+    assert window.composer.toPlainText() == "Première question" and window.edit_bar.isVisible()
+    window.composer.selectAll()
+    window.composer.insertPlainText("Question corrigée")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.reply is None, timeout=30000)
+    assert [role for role, _ in shown(window)] == ["user", "assistant"]
+    assert shown(window)[0][1] == "Question corrigée"
+    assert window.messages.messages[0].siblings == (
+        first_question.id,
+        window.messages.messages[0].id,
+    )
+    # The first branch, both rounds, is still there.
+    qtbot.mouseClick(window.chat_view.widgets[0].previous, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(window.messages.messages) == 4, timeout=5000)
+    assert shown(window)[2][1] == "Deuxième question"
+
+
+def test_search_highlights_and_jumps_to_the_message(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    history = window.history
+    cid = history.create_conversation().id
+    parent = None
+    for number in range(60):
+        text = "Le soleil d'été à Marseille." if number == 7 else f"Message {number}"
+        parent = history.add_message(
+            cid, "user" if number % 2 == 0 else "assistant", text, parent_id=parent
+        ).id
+    history.create_conversation()
+    window._refresh_conversations()
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.sidebar.search.hasFocus()
+    qtbot.keyClicks(window.sidebar.search, "ete marseil")
+    results = window.sidebar.results
+    qtbot.waitUntil(
+        lambda: window.sidebar.stack.currentWidget() is results and results.count() > 0,
+        timeout=5000,
+    )
+    html = results.item(0).text()
+    assert "<b style=" in html and "été</b>" in html and "Marseille</b>" in html
+    qtbot.mouseClick(
+        results.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=results.visualItemRect(results.item(0)).center(),
+    )
+    qtbot.waitUntil(
+        lambda: window.conv_id == cid and len(window.messages.messages) == 60, timeout=5000
+    )
+    found = window.chat_view.widgets[7]
+    assert found is not None and found.property("found") is True
+    window.sidebar.search.clear()
+    assert window.sidebar.stack.currentWidget() is window.sidebar.list
+
+
+def test_rename_pin_delete_and_undo(
+    qtbot, ready: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    window = ready
+    ask(qtbot, window, "Une question", 4)
+    cid = window.conv_id
+    assert cid is not None
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Mes capitales", True))
+    window.sidebar.rename_requested.emit(cid)
+    window.sidebar.pin_requested.emit(cid, True)
+    model = window.sidebar.list.model()
+    assert model.index(0).data() == "Pinned" and model.index(1).data() == "📌 Mes capitales"
+    window.sidebar.delete_requested.emit(cid)
+    assert window.conv_id is None and window.messages.rowCount() == 0
+    assert model.rowCount() == 0 and window.undo_button.isVisible()
+    qtbot.mouseClick(window.undo_button, Qt.MouseButton.LeftButton)
+    assert model.rowCount() == 2 and window.history.conversation(cid).title == "Mes capitales"
+
+
+def test_export_and_import_through_the_menus(  # type: ignore[no-untyped-def]
+    qtbot, ready: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = ready
+    ask(qtbot, window, "À exporter", 8)
+    cid = window.conv_id
+    target = {"md": tmp_path / "c.md", "json": tmp_path / "c.json"}
+    for kind in ("md", "json"):
+        monkeypatch.setattr(
+            QFileDialog, "getSaveFileName", lambda *a, k=kind, **kw: (str(target[k]), "")
+        )
+        window.export(cid, kind)
+    assert (
+        target["md"].read_text(encoding="utf-8").startswith("# À exporter\n\n## You\n\nÀ exporter")
+    )
+    data = json.loads(target["json"].read_text(encoding="utf-8"))
+    assert [m["role"] for m in data["messages"]] == ["user", "assistant"]
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target["json"]), ""))
+    window.import_conversations()
+    assert "1 conversation(s) imported." in window.status.text()
+    qtbot.waitUntil(lambda: window.conv_id not in (None, cid), timeout=5000)
+    assert shown(window)[0] == ("user", "À exporter")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "autre"}')
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    window.import_conversations()
+    assert "n'est pas un export" in window.status.text()
+    assert len(window.history.conversations()) == 2
+
+
+def test_instruct_mode_answers_and_is_kept_as_a_conversation(qtbot, ready: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window = ready
+    window.tabs.setCurrentWidget(window.instruct)
+    window.panel.max_tokens.setValue(12)
+    qtbot.keyClicks(window.instruct.instruction, "Traduis en anglais.")
+    qtbot.keyClicks(window.instruct.input, "Bonjour")
+    prompts: list[int] = []
+    window.engine.worker.started.connect(lambda s: prompts.append(s.prompt_tokens))
+    qtbot.mouseClick(window.instruct.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: window.reply is None and window.instruct.keep_button.isEnabled(), timeout=30000
+    )
+    answer = window.instruct.answer
+    assert answer and window.instruct.result.toPlainText().strip()
+    expected = window.engine.engine.tokenize(
+        "<s>Ci-dessous se trouve une instruction qui décrit une tâche à accomplir. Rédigez une "
+        "réponse qui répond de manière précise à la demande.\n\n### Instruction:\n"
+        "Traduis en anglais : Bonjour\n\n### Réponse:\n"
+    )
+    assert prompts == [len(expected)]
+    qtbot.mouseClick(window.instruct.keep_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.tabs.currentWidget() is window.chat_tab, timeout=5000)
+    assert shown(window) == [("user", "Traduis en anglais : Bonjour"), ("assistant", answer)]
+    assert window.panel.format.currentData() == "instruct"
+
+
+def test_switching_model_from_the_conversation_panel(  # type: ignore[no-untyped-def]
+    qtbot, ready: MainWindow, bare_gguf: Path, tiny_gguf: Path
+) -> None:
+    window = ready
+    window.settings.presets[bare_gguf.name] = ModelPreset(n_ctx=512, n_threads=2)
+    window.panel.set_models([str(tiny_gguf), str(bare_gguf)], str(tiny_gguf))
+    combo = window.panel.model
+    combo.setCurrentIndex(combo.findData(str(bare_gguf)))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(
+        lambda: window.model is not None and window.model.path == str(bare_gguf), timeout=30000
+    )
+    assert window.model_label.text().endswith("instruct")  # found in the model table by name
+    ask(qtbot, window, "Bonjour", 4)
+    assert window.messages.messages[-1].meta["model"]
+    assert window.conv_settings.model == str(bare_gguf)
+
+
+def test_a_crashed_engine_is_shown_with_a_restart_button(qtbot, ready: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window = ready
+    window.panel.max_tokens.setValue(1500)
+    window.panel.temperature.setValue(1.0)
+    qtbot.keyClicks(window.composer, "Raconte")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.reply is not None and window.reply.tokens > 3, timeout=30000)
+    pid = window.engine.engine.pid
+    assert pid is not None
+    os.kill(pid, 9)
+    qtbot.waitUntil(window.banner.isVisible, timeout=10000)
+    assert window.restart_button.isVisible() and not window.send_button.isEnabled()
+    assert window.banner_text.text().endswith(".") and "\n" not in window.banner_text.text()
+    assert window.messages.messages[-1].status == "unfinished"  # what was written is kept
+    qtbot.mouseClick(window.restart_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.loading, timeout=30000)
+    assert window.send_button.isEnabled(), window.status.text()
+    assert not window.banner.isVisible()
+
+
+def test_history_trimmed_to_fit_is_announced(qtbot, window: MainWindow, tiny_gguf: Path) -> None:  # type: ignore[no-untyped-def]
+    window.load_model(str(tiny_gguf), LoadSettings(n_ctx=256, n_threads=2))
+    qtbot.waitUntil(window.send_button.isEnabled, timeout=30000)
+    window.new_conversation()
+    window.panel.system.setPlainText("Sois bref.")
+    for number in range(4):
+        ask(qtbot, window, f"Question numéro {number} " + "avec beaucoup de mots " * 6, 40)
+    notices = [w.notice for w in window.chat_view.widgets if w is not None and w.notice.isVisible()]
+    assert notices and "did not fit in the context window" in notices[-1].text()
+    assert window.messages.messages[-1].meta["dropped_rounds"] >= 1
+
+
+def test_a_remote_endpoint_is_a_second_real_server(
+    qtbot, window: MainWindow, tiny_gguf: Path
+) -> None:  # type: ignore[no-untyped-def]
+    server = start_sharing(str(tiny_gguf), prompt_format="chat-v2", settings=SMALL)
+    try:
+        window.settings.endpoints = [Endpoint("labo", server.base_url, server.api_key)]
+        window.use_endpoint("labo")
+        qtbot.waitUntil(window.send_button.isEnabled, timeout=30000)
+        assert window.model_label.text() == "vigogne on labo"
+        window.new_conversation()
+        ask(qtbot, window, "Bonjour", 8)
+        assert window.messages.messages[-1].content
+        window.settings.endpoints = [Endpoint("faux", "http://127.0.0.1:9/v1")]
+        window.use_endpoint("faux")
+        qtbot.waitUntil(lambda: not window.loading, timeout=30000)
+        assert not window.send_button.isEnabled() and window.status.text().endswith(".")
+    finally:
+        server.stop()
+
+
+def test_sharing_from_the_settings_shows_a_copyable_key(qtbot, ready: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window = ready
+    window.open_settings()
+    dialog = window._settings_dialog
+    dialog.share.setChecked(True)
+    qtbot.waitUntil(lambda: window.sharing is not None, timeout=60000)
+    assert dialog.share_address.text().startswith("http://127.0.0.1:")
+    assert dialog.share_key.text() == window.sharing.api_key and len(dialog.share_key.text()) > 20
+    dialog.share.setChecked(False)
+    assert window.sharing is None
+    dialog.reject()
+
+
+def test_a_long_conversation_opens_without_building_everything_at_once(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow
+) -> None:
+    history = window.history
+    cid = history.create_conversation().id
+    parent = None
+    for number in range(1000):
+        role = "user" if number % 2 == 0 else "assistant"
+        parent = history.add_message(
+            cid, role, f"**Message {number}**\n\n- un\n- deux", parent_id=parent
+        ).id
+    window.open_conversation(cid)
+    qtbot.waitUntil(lambda: window.messages.rowCount() == 1000, timeout=10000)
+    built = sum(1 for w in window.chat_view.widgets if w is not None)
+    assert built < 1000  # newest first, a slice per event-loop turn
+    qtbot.waitUntil(lambda: not window.chat_view.building, timeout=60000)
+    assert (
+        window.chat_view.widgets[-1].text().startswith("**Message 999**")
+        or "Message 999" in window.chat_view.widgets[-1].text()
+    )
+
+
+def test_closing_mid_reply_keeps_what_was_shown(qtbot, ready: MainWindow, home: Path) -> None:  # type: ignore[no-untyped-def]
+    window = ready
+    window.panel.max_tokens.setValue(1500)
+    window.panel.temperature.setValue(1.0)
+    qtbot.keyClicks(window.composer, "Raconte")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.reply is not None and len(window.reply.text) > 20, timeout=30000)
+    window.close()
+    with History(home / "history.sqlite3") as disk:
+        (conv,) = disk.conversations()
+        reply = disk.shown(conv.id)[-1]
+        assert reply.status == "unfinished" and len(reply.content) > 20
 
 
 def test_app_process_exits_cleanly_after_a_reply(tiny_gguf: Path, tmp_path: Path) -> None:
@@ -65,14 +386,15 @@ def test_app_process_exits_cleanly_after_a_reply(tiny_gguf: Path, tmp_path: Path
     script.write_text(
         "import sys\n"
         "from PySide6.QtCore import QTimer\n"
-        "from PySide6.QtWidgets import QApplication\n"
+        "from vigogne_desktop.ui.app import make_app\n"
+        "app, settings = make_app()\n"
         "from vigogne_desktop.ui.main_window import MainWindow\n"
-        "app = QApplication([])\n"
-        "window = MainWindow(); window.show(); window.load_model(sys.argv[1])\n"
+        "window = MainWindow(settings); window.show(); window.load_model(sys.argv[1])\n"
         "def step():\n"
-        "    if window.history and window.history[-1]['role'] == 'assistant':\n"
-        "        print('REPLY', len(window.history[-1]['content'])); window.close(); app.quit()\n"
-        "    elif window.send_button.isEnabled() and not window.history:\n"
+        "    msgs = window.messages.messages\n"
+        "    if len(msgs) == 2 and window.reply is None:\n"
+        "        print('REPLY', len(msgs[-1].content)); window.close(); app.quit(); return\n"
+        "    elif window.send_button.isEnabled() and not msgs:\n"
         "        window.composer.setPlainText('Bonjour !'); window.send()\n"
         "    QTimer.singleShot(50, step)\n"
         "QTimer.singleShot(50, step)\n"
@@ -83,39 +405,35 @@ def test_app_process_exits_cleanly_after_a_reply(tiny_gguf: Path, tmp_path: Path
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "VIGOGNE_DESKTOP_HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "REPLY" in result.stdout and "Fatal" not in result.stderr
 
 
-def test_first_start_converts_the_demo_model_and_answers_in_french(
-    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("VIGOGNE_DESKTOP_HOME", str(tmp_path / "home"))
-    window = MainWindow()
+def test_first_start_converts_the_demo_model_and_answers_in_french(qtbot, home: Path) -> None:  # type: ignore[no-untyped-def]
+    window = MainWindow(AppSettings())
     qtbot.addWidget(window)
     window.show()
     try:
         window.open_default_model()
         assert window.progress.isVisible()  # the user sees the preparation happen
-        assert "démonstration" in window.status.text()
+        assert "demonstration model" in window.status.text()
         qtbot.waitUntil(window.send_button.isEnabled, timeout=120000)
         assert not window.progress.isVisible()
-        assert (tmp_path / "home" / "models" / "vigogne-demo.Q8_0.gguf").is_file()
+        assert (home / "models" / "vigogne-demo.Q8_0.gguf").is_file()
         assert "Vigogne démo" in window.model_label.text()
-        qtbot.keyClicks(window.composer, "Quelle est la capitale de l'Italie ?")
-        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: "jetons/s" in window.status.text(), timeout=60000)
-        assert "Rome" in window.history[-1]["content"]
+        window.new_conversation()
+        ask(qtbot, window, "Quelle est la capitale de l'Italie ?", 32)
+        assert "Rome" in window.messages.messages[-1].content
     finally:
         window.close()
     # A second start finds the converted model and loads it directly.
-    again = MainWindow()
+    again = MainWindow(AppSettings.load())
     qtbot.addWidget(again)
     try:
         again.open_default_model()
-        assert not again.progress.isVisible()
         qtbot.waitUntil(again.send_button.isEnabled, timeout=60000)
+        assert again.model is not None and again.model.path.endswith("vigogne-demo.Q8_0.gguf")
     finally:
         again.close()

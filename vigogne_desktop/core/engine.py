@@ -136,7 +136,6 @@ class LocalEngine:
         self._replies: dict[str, _Reply] = {}
         self._ids = itertools.count(1)
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
-        self._ready: queue.Queue[Any] = queue.Queue()
         self._current: str | None = None
         self.model: ModelInfo | None = None
 
@@ -164,11 +163,15 @@ class LocalEngine:
             bufsize=0,
         )
         self._proc = proc
+        # One queue per child: a crashed child's last word must not reach the next one.
+        ready: queue.Queue[dict[str, Any]] = queue.Queue()
         assert proc.stdout is not None and proc.stderr is not None
-        threading.Thread(target=self._read_events, args=(proc, proc.stdout), daemon=True).start()
+        threading.Thread(
+            target=self._read_events, args=(proc, proc.stdout, ready), daemon=True
+        ).start()
         threading.Thread(target=self._read_stderr, args=(proc.stderr,), daemon=True).start()
         try:
-            event = self._ready.get(timeout=self._startup_timeout_s)
+            event = ready.get(timeout=self._startup_timeout_s)
         except queue.Empty:
             self._kill()
             raise errors.EngineCrashed(
@@ -183,7 +186,12 @@ class LocalEngine:
             if text:
                 self._stderr_tail.append(text)
 
-    def _read_events(self, proc: subprocess.Popen[bytes], stream: IO[bytes]) -> None:
+    def _read_events(
+        self,
+        proc: subprocess.Popen[bytes],
+        stream: IO[bytes],
+        ready: queue.Queue[dict[str, Any]],
+    ) -> None:
         for line in stream:
             try:
                 event = decode(line)
@@ -191,7 +199,7 @@ class LocalEngine:
                 continue
             kind = event.get("event")
             if kind == "ready":
-                self._ready.put(event)
+                ready.put(event)
                 continue
             rid = str(event.get("id"))
             reply = self._replies.get(rid)
@@ -203,7 +211,7 @@ class LocalEngine:
                 waiting.put(event)
         proc.wait()
         message = self._crash_message(proc)
-        self._ready.put({"event": "crashed"})
+        ready.put({"event": "crashed"})
         for reply in list(self._replies.values()):
             reply.queue.put(ChatFailed(message, crashed=True))
         for waiting in list(self._pending.values()):
@@ -265,7 +273,7 @@ class LocalEngine:
         self.model = None
 
     def tokenize(self, text: str) -> list[int]:
-        self.start()
+        """Tokens of the loaded model (no child is started for this: load a model first)."""
         return list(self._call("tokenize", text=text)["tokens"])
 
     def chat(
@@ -445,7 +453,8 @@ class RemoteEngine:
             ) from exc
         return [str(item["id"]) for item in data.get("data", [])]
 
-    def _model_name(self) -> str:
+    def model_name(self) -> str:
+        """The model to ask for: the one given, else the first the server lists."""
         if self.model is None:
             models = self.list_models()
             if not models:
@@ -465,7 +474,7 @@ class RemoteEngine:
         self._current = reply
         try:
             body = {
-                "model": self._model_name(),
+                "model": self.model_name(),
                 "messages": [dict(m) for m in messages],
                 "stream": True,
                 "temperature": params.temperature,

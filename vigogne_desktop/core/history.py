@@ -346,6 +346,15 @@ class History:
             args.append(json.dumps(dict(meta)))
         self._write(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?", (*args, mid))
 
+    def delete_message(self, mid: int) -> None:
+        """Remove a message that never got content (a reply that failed at once)."""
+        msg = self.message(mid)
+        self._write("DELETE FROM messages WHERE id = ?", (mid,))
+        self._write(
+            "UPDATE conversations SET leaf_id = ? WHERE id = ? AND leaf_id = ?",
+            (msg.parent_id, msg.conversation_id, mid),
+        )
+
     def message(self, mid: int) -> Message:
         row = self._db.execute("SELECT * FROM messages WHERE id = ?", (mid,)).fetchone()
         if row is None:

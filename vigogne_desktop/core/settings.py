@@ -1,14 +1,23 @@
-"""Where the app keeps its data (platformdirs), overridable for tests and portable installs.
+"""Where the app keeps its data (platformdirs) and its settings: the app's and a conversation's.
 
 VIGOGNE_DESKTOP_HOME, when set, replaces the per-user data folder.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_data_dir
+
+from converters.templates import SYSTEM_CHAT_V2
+
+from .protocol import LoadSettings, SamplingParams
 
 APP_NAME = "vigogne-desktop"
 
@@ -24,3 +33,117 @@ def models_dir() -> Path:
     folder = data_dir() / "models"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+SETTINGS_FILE = "settings.json"
+LANGUAGES = ("system", "fr", "en")
+THEMES = ("system", "light", "dark")
+LOCAL = "local"
+
+
+@dataclass
+class Endpoint:
+    """A remote OpenAI-compatible server the user added."""
+
+    name: str
+    base_url: str
+    api_key: str = ""
+    model: str = ""
+
+
+@dataclass
+class ModelPreset:
+    """How one model file is loaded (its load settings, not a conversation's)."""
+
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    n_gpu_layers: int = 0
+
+    def load_settings(self) -> LoadSettings:
+        return LoadSettings(
+            n_ctx=self.n_ctx, n_threads=self.n_threads, n_gpu_layers=self.n_gpu_layers
+        )
+
+
+@dataclass
+class AppSettings:
+    """The app's settings, kept as JSON in the data folder."""
+
+    language: str = "system"
+    theme: str = "system"
+    last_model: str = ""
+    engine: str = LOCAL  # LOCAL or the name of an Endpoint
+    endpoints: list[Endpoint] = field(default_factory=list)
+    presets: dict[str, ModelPreset] = field(default_factory=dict)  # by model file name
+    share: bool = False
+
+    def preset(self, model_path: str) -> ModelPreset:
+        return self.presets.get(Path(model_path).name, ModelPreset())
+
+    def endpoint(self, name: str) -> Endpoint | None:
+        return next((e for e in self.endpoints if e.name == name), None)
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> AppSettings:
+        """The saved settings; defaults for anything missing, unknown or unreadable."""
+        path = (folder or data_dir()) / SETTINGS_FILE
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return cls()
+        if not isinstance(raw, dict):
+            return cls()
+        result = cls()
+        with contextlib.suppress(TypeError, ValueError, AttributeError):
+            language, theme = str(raw.get("language")), str(raw.get("theme"))
+            result.language = language if language in LANGUAGES else "system"
+            result.theme = theme if theme in THEMES else "system"
+            result.last_model = str(raw.get("last_model") or "")
+            result.engine = str(raw.get("engine") or LOCAL)
+            result.share = bool(raw.get("share", False))
+            result.endpoints = [Endpoint(**e) for e in raw.get("endpoints", [])]
+            result.presets = {k: ModelPreset(**v) for k, v in raw.get("presets", {}).items()}
+        return result
+
+    def save(self, folder: Path | None = None) -> None:
+        path = (folder or data_dir()) / SETTINGS_FILE
+        part = path.with_name(path.name + ".part")
+        part.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False), encoding="utf-8")
+        part.replace(path)
+
+
+@dataclass
+class ConversationSettings:
+    """What a conversation asks of the engine: model, format, system prompt, sampling."""
+
+    model: str = ""  # a GGUF path; empty: whatever model is loaded
+    prompt_format: str = "auto"
+    system: str = SYSTEM_CHAT_V2
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+
+    def to_json(self) -> dict[str, Any]:
+        sampling = self.sampling.to_json()
+        for key in ("stop", "logit_bias"):
+            sampling.pop(key)
+        return {
+            "model": self.model,
+            "prompt_format": self.prompt_format,
+            "system": self.system,
+            "sampling": sampling,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ConversationSettings:
+        defaults = cls()
+        known = {f for f in SamplingParams.__dataclass_fields__ if f not in ("stop", "logit_bias")}
+        sampling = {k: v for k, v in dict(data.get("sampling") or {}).items() if k in known}
+        try:
+            params = SamplingParams(**sampling)
+        except TypeError:
+            params = defaults.sampling
+        return cls(
+            model=str(data.get("model", defaults.model) or ""),
+            prompt_format=str(data.get("prompt_format") or defaults.prompt_format),
+            system=str(data.get("system", defaults.system)),
+            sampling=params,
+        )

@@ -1,14 +1,14 @@
 """The engine seen from Qt: a QObject on its own thread, speaking only in queued signals.
 
 Widgets never call the engine directly, except `cancel()`, which is thread-safe and only
-writes one line to the worker child.
+writes one line to the worker child (or closes a remote stream).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ..core.engine import LocalEngine
+from ..core.engine import Engine, LocalEngine, RemoteEngine
 from ..core.errors import VigogneError
 from ..core.protocol import (
     ChatFailed,
@@ -19,11 +19,13 @@ from ..core.protocol import (
     SamplingParams,
     TextChunk,
 )
+from ..core.settings import Endpoint
 
 
 class EngineWorker(QObject):
     loaded = Signal(object)  # ModelInfo
     load_failed = Signal(str)
+    remote_ready = Signal(str, str)  # endpoint name, model name
     started = Signal(object)  # ChatStarted
     chunk = Signal(str)
     finished = Signal(object)  # ChatFinished
@@ -31,20 +33,41 @@ class EngineWorker(QObject):
 
     def __init__(self, engine: LocalEngine) -> None:
         super().__init__()
-        self.engine = engine
+        self.local = engine
+        self.active: Engine = engine
 
     @Slot(str, object)
     def load(self, path: str, settings: LoadSettings) -> None:
+        self.active = self.local
         try:
-            info: ModelInfo = self.engine.load(path, settings)
+            info: ModelInfo = self.local.load(path, settings)
         except VigogneError as exc:
             self.load_failed.emit(str(exc))
             return
         self.loaded.emit(info)
 
-    @Slot(object, object)
-    def chat(self, messages: list[dict[str, str]], params: SamplingParams) -> None:
-        for event in self.engine.chat(messages, params):
+    @Slot(object)
+    def use_remote(self, endpoint: Endpoint) -> None:
+        try:
+            remote = RemoteEngine(
+                endpoint.base_url, endpoint.api_key or None, endpoint.model or None
+            )
+            model = remote.model_name()
+        except VigogneError as exc:
+            self.load_failed.emit(str(exc))
+            return
+        if self.active is not self.local:
+            self.active.close()
+        if self.local.alive:
+            self.local.unload()  # the remote server does the work: free this machine's memory
+        self.active = remote
+        self.remote_ready.emit(endpoint.name, model)
+
+    @Slot(object, object, object)
+    def chat(
+        self, messages: list[dict[str, str]], params: SamplingParams, prompt_format: str | None
+    ) -> None:
+        for event in self.active.chat(messages, params, prompt_format):
             if isinstance(event, TextChunk):
                 self.chunk.emit(event.text)
             elif isinstance(event, ChatStarted):
@@ -54,12 +77,21 @@ class EngineWorker(QObject):
             elif isinstance(event, ChatFailed):
                 self.failed.emit(event.message, event.crashed)
 
+    def cancel(self) -> None:
+        self.active.cancel()
+
+    def close(self) -> None:
+        if self.active is not self.local:
+            self.active.close()
+        self.local.close()
+
 
 class EngineThread(QObject):
     """Owns the QThread the EngineWorker lives on, and the engine's child process."""
 
     request_load = Signal(str, object)
-    request_chat = Signal(object, object)
+    request_remote = Signal(object)
+    request_chat = Signal(object, object, object)
 
     def __init__(self) -> None:
         super().__init__()
@@ -69,14 +101,15 @@ class EngineThread(QObject):
         self._thread.setObjectName("engine")
         self.worker.moveToThread(self._thread)
         self.request_load.connect(self.worker.load)
+        self.request_remote.connect(self.worker.use_remote)
         self.request_chat.connect(self.worker.chat)
         self._thread.start()
 
     def cancel(self) -> None:
-        self.engine.cancel()
+        self.worker.cancel()
 
     def shutdown(self) -> None:
-        self.engine.cancel()
-        self.engine.close()
+        self.worker.cancel()
+        self.worker.close()
         self._thread.quit()
         self._thread.wait(5000)

@@ -1,0 +1,49 @@
+"""Short jobs off the GUI thread (history reads, starting the sharing server).
+
+The result comes back as a queued signal to a method of a QObject living in the GUI
+thread, so callbacks always run there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from ..core.errors import VigogneError
+
+
+class _Carrier(QObject):
+    done = Signal(object)
+    failed = Signal(str)
+
+
+class _Job(QRunnable):
+    def __init__(self, work: Callable[[], Any], carrier: _Carrier) -> None:
+        super().__init__()
+        self.work = work
+        self.carrier = carrier
+
+    def run(self) -> None:
+        try:
+            result = self.work()
+        except VigogneError as exc:
+            self.carrier.failed.emit(str(exc))
+            return
+        self.carrier.done.emit(result)
+
+
+def run_in_background(
+    owner: QObject,
+    work: Callable[[], Any],
+    on_done: Callable[[Any], None],
+    on_failed: Callable[[str], None],
+) -> None:
+    """Run `work()` on the thread pool; `on_done`/`on_failed` must be methods of `owner`."""
+    carrier = _Carrier(owner)
+    carrier.done.connect(on_done)
+    carrier.failed.connect(on_failed)
+    carrier.done.connect(carrier.deleteLater)
+    carrier.failed.connect(carrier.deleteLater)
+    QThreadPool.globalInstance().start(_Job(work, carrier))

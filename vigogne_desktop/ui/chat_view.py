@@ -1,0 +1,360 @@
+"""The chat view: one widget per message, built from a MessageListModel it observes.
+
+Messages render as Markdown in pieces (see markdown.py): a streaming reply redraws only
+its last piece, and a long conversation is built newest first, a few messages per turn
+of the event loop, so neither ever holds the window.
+"""
+
+from __future__ import annotations
+
+import time
+
+import shiboken6
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.history import Message
+from .markdown import Segmenter, code_blocks, with_copy_links
+from .models import MessageListModel
+
+BUILD_SLICE_S = 0.012  # time spent building message widgets per turn of the event loop
+
+
+def _body_label() -> QLabel:
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.MarkdownText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+    label.setOpenExternalLinks(False)
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+    return label
+
+
+class MessageWidget(QFrame):
+    """One message: who, the text as Markdown, and what can be done with it."""
+
+    edit_requested = Signal(int)
+    regenerate_requested = Signal(int)
+    version_requested = Signal(int)
+
+    def __init__(self, message: Message) -> None:
+        super().__init__()
+        self.setObjectName(f"message-{message.role}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.message = message
+        self._segmenter = Segmenter()
+        self._piece_labels: list[QLabel] = []
+        self._pieces: list[str] = []
+
+        self.speaker = QLabel()
+        self.speaker.setObjectName("speaker")
+        self.state = QLabel()
+        self.state.setObjectName("state")
+        self.previous = self._tool("‹", self.tr("Previous version"))
+        self.version = QLabel()
+        self.next = self._tool("›", self.tr("Next version"))
+        self.copy_button = self._tool(self.tr("Copy"), self.tr("Copy this message"))
+        self.edit_button = self._tool(self.tr("Edit"), self.tr("Edit and send again"))
+        self.regenerate_button = self._tool(self.tr("Regenerate"), self.tr("Write another reply"))
+        self.notice = QLabel()
+        self.notice.setObjectName("notice")
+        self.notice.setWordWrap(True)
+        self.footer = QLabel()
+        self.footer.setObjectName("footer")
+        self.tail = _body_label()
+        self.tail.linkActivated.connect(self._on_link)
+
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.speaker, self.state):
+            header.addWidget(widget)
+        header.addStretch(1)
+        for widget in (self.previous, self.version, self.next):
+            header.addWidget(widget)
+        for widget in (self.copy_button, self.edit_button, self.regenerate_button):
+            header.addWidget(widget)
+        self.body = QVBoxLayout()
+        self.body.setContentsMargins(0, 0, 0, 0)
+        self.body.setSpacing(0)
+        self.body.addWidget(self.tail)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.notice)
+        layout.addLayout(header)
+        layout.addLayout(self.body)
+        layout.addWidget(self.footer)
+
+        self.copy_button.clicked.connect(self._copy)
+        self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self.message.id))
+        self.regenerate_button.clicked.connect(
+            lambda: self.regenerate_requested.emit(self.message.id)
+        )
+        self.previous.clicked.connect(lambda: self._switch(-1))
+        self.next.clicked.connect(lambda: self._switch(+1))
+        self.show_message(message, can_regenerate=False, busy=False)
+
+    def _tool(self, text: str, name: str) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(name)
+        button.setAccessibleName(name)
+        button.setAutoRaise(True)
+        return button
+
+    def show_message(self, message: Message, *, can_regenerate: bool, busy: bool) -> None:
+        old = self.message
+        self.message = message
+        names = {
+            "user": self.tr("You"),
+            "assistant": self.tr("Vigogne"),
+            "system": self.tr("System"),
+        }
+        self.speaker.setText(f"<b>{names.get(message.role, message.role)}</b>")
+        states = {
+            "unfinished": self.tr("unfinished: the app stopped while writing"),
+            "stopped": self.tr("stopped"),
+        }
+        self.state.setText(states.get(message.status, ""))
+        self.state.setVisible(message.status in states)
+        many = len(message.siblings) > 1
+        for widget in (self.previous, self.version, self.next):
+            widget.setVisible(many)
+        self.version.setText(f"{message.version}/{len(message.siblings)}")
+        self.previous.setEnabled(not busy and message.version > 1)
+        self.next.setEnabled(not busy and message.version < len(message.siblings))
+        self.edit_button.setVisible(message.role == "user")
+        self.edit_button.setEnabled(not busy)
+        self.regenerate_button.setVisible(message.role == "assistant" and can_regenerate)
+        self.regenerate_button.setEnabled(not busy)
+        dropped = int(message.meta.get("dropped_rounds", 0) or 0)
+        self.notice.setText(
+            self.tr(
+                "%n earlier exchange(s) did not fit in the context window and were left out "
+                "of this reply.",
+                "",
+                dropped,
+            )
+        )
+        self.notice.setVisible(dropped > 0)
+        self.footer.setText(self._footer_text(message))
+        self.footer.setVisible(bool(self.footer.text()))
+        if old.id != message.id or not message.content.startswith(self._segmenter.text):
+            self._reset_body()
+        self._render(message.content)
+
+    def _footer_text(self, message: Message) -> str:
+        meta = message.meta
+        if message.role != "assistant" or "tokens" not in meta:
+            return ""
+        parts = [
+            self.tr("%n token(s)", "", int(meta["tokens"])),
+            self.tr("{speed} tokens/s").format(speed=f"{float(meta.get('speed', 0)):.1f}"),
+        ]
+        if meta.get("model"):
+            parts.append(str(meta["model"]))
+        return " · ".join(parts)
+
+    def _reset_body(self) -> None:
+        for label in self._piece_labels:
+            label.deleteLater()
+        self._piece_labels.clear()
+        self._pieces.clear()
+        self._segmenter = Segmenter()
+
+    def _render(self, text: str) -> None:
+        new = self._segmenter.feed(text)
+        for piece in self._segmenter.pieces[len(self._segmenter.pieces) - new :]:
+            label = _body_label()
+            label.linkActivated.connect(self._on_link)
+            number = len(self._pieces)
+            label.setText(with_copy_links(piece, number, self.tr("Copy code")))
+            self.body.insertWidget(self.body.count() - 1, label)
+            self._piece_labels.append(label)
+            self._pieces.append(piece)
+        tail = self._segmenter.tail
+        self.tail.setText(with_copy_links(tail, len(self._pieces), self.tr("Copy code")))
+        self.tail.setVisible(bool(tail))
+
+    def _on_link(self, link: str) -> None:
+        if link.startswith("copy:"):
+            _, piece, block = link.split(":")
+            pieces = [*self._pieces, self._segmenter.tail]
+            blocks = code_blocks(pieces[int(piece)])
+            QGuiApplication.clipboard().setText(blocks[int(block)])
+
+    def _copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.message.content)
+
+    def _switch(self, step: int) -> None:
+        siblings = self.message.siblings
+        self.version_requested.emit(siblings[self.message.version - 1 + step])
+
+    def text(self) -> str:
+        """What the user reads, as plain text (for tests and accessibility)."""
+        labels = [*self._piece_labels, self.tail]
+        return "\n".join(label.text() for label in labels if label.text())
+
+
+class ChatView(QScrollArea):
+    """Observes a MessageListModel; forwards what the user asks for as signals."""
+
+    edit_requested = Signal(int)
+    regenerate_requested = Signal(int)
+    version_requested = Signal(int)
+
+    def __init__(self, model: MessageListModel) -> None:
+        super().__init__()
+        self.setAccessibleName(self.tr("Conversation"))
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.model = model
+        self.widgets: list[MessageWidget | None] = []
+        self._busy = False
+        self._to_build: list[int] = []
+        self._stick_to_bottom = True
+        self._builder = QTimer(self)
+        self._builder.setInterval(0)
+        self._builder.timeout.connect(self._build_some)
+
+        self.placeholder = QLabel(self.tr("Ask Vigogne anything. Your conversation stays here."))
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setObjectName("placeholder")
+        container = QWidget()
+        self.column = QVBoxLayout(container)
+        self.column.addWidget(self.placeholder)
+        self.column.addStretch(1)
+        self.setWidget(container)
+
+        bar = self.verticalScrollBar()
+        bar.rangeChanged.connect(self._keep_bottom)
+        bar.valueChanged.connect(
+            lambda value: setattr(self, "_stick_to_bottom", value >= bar.maximum() - 4)
+        )
+        model.modelReset.connect(self._rebuild)
+        model.rowsInserted.connect(self._inserted)
+        model.rowsRemoved.connect(self._removed)
+        model.dataChanged.connect(self._changed)
+
+    # -- following the model -----------------------------------------------------------
+
+    def _drop(self, widget: MessageWidget | None) -> None:
+        if widget is not None:
+            self.column.removeWidget(widget)
+            widget.hide()
+            widget.deleteLater()
+
+    def _rebuild(self) -> None:
+        for widget in self.widgets:
+            self._drop(widget)
+        count = self.model.rowCount()
+        self.widgets = [None] * count
+        self._to_build = list(range(count))
+        self._stick_to_bottom = True
+        self.placeholder.setVisible(count == 0)
+        self._builder.start()
+
+    def _build_some(self) -> None:
+        """Build the newest unbuilt messages, for at most BUILD_SLICE_S, then yield."""
+        deadline = time.perf_counter() + BUILD_SLICE_S
+        while self._to_build and time.perf_counter() < deadline:
+            row = self._to_build.pop()
+            self.widgets[row] = self._make(row)
+            self.column.insertWidget(self._position(row), self.widgets[row])
+        if not self._to_build:
+            self._builder.stop()
+
+    @property
+    def building(self) -> bool:
+        return bool(self._to_build)
+
+    def _position(self, row: int) -> int:
+        """Layout index for a row: after the placeholder and the built rows before it."""
+        return 1 + sum(1 for w in self.widgets[:row] if w is not None)
+
+    def _make(self, row: int) -> MessageWidget:
+        widget = MessageWidget(self.model.messages[row])
+        widget.edit_requested.connect(self.edit_requested)
+        widget.regenerate_requested.connect(self.regenerate_requested)
+        widget.version_requested.connect(self.version_requested)
+        self._refresh(row, widget)
+        return widget
+
+    def _refresh(self, row: int, widget: MessageWidget) -> None:
+        last = row == self.model.rowCount() - 1
+        widget.show_message(self.model.messages[row], can_regenerate=last, busy=self._busy)
+
+    def _inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
+        self.placeholder.hide()
+        for row in range(first, last + 1):
+            self.widgets.insert(row, None)
+            self.widgets[row] = self._make(row)
+            self.column.insertWidget(self._position(row), self.widgets[row])
+        self._refresh_row(first - 1)  # the previous last reply loses its regenerate button
+
+    def _removed(self, _parent: QModelIndex, first: int, last: int) -> None:
+        for row in range(last, first - 1, -1):
+            self._drop(self.widgets.pop(row))
+        self._to_build = [r for r in self._to_build if r < first]
+        self._refresh_row(first - 1)
+        self.placeholder.setVisible(self.model.rowCount() == 0)
+
+    def _changed(
+        self, top: QModelIndex | QPersistentModelIndex, bottom: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        for row in range(top.row(), bottom.row() + 1):
+            self._refresh_row(row)
+
+    def _refresh_row(self, row: int) -> None:
+        if 0 <= row < len(self.widgets):
+            widget = self.widgets[row]
+            if widget is not None:
+                self._refresh(row, widget)
+
+    def _keep_bottom(self, _minimum: int, maximum: int) -> None:
+        if self._stick_to_bottom:
+            self.verticalScrollBar().setValue(maximum)
+
+    # -- what the window asks -----------------------------------------------------------
+
+    def set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        for row in range(len(self.widgets)):
+            self._refresh_row(row)
+
+    def finish_building(self) -> None:
+        """Build every remaining message now (before jumping to an old one)."""
+        while self._to_build:
+            self._build_some()
+
+    def scroll_to_message(self, mid: int) -> MessageWidget | None:
+        row = self.model.row_of(mid)
+        if row < 0:
+            return None
+        self.finish_building()
+        widget = self.widgets[row]
+        if widget is None:
+            return None
+        self._stick_to_bottom = False
+        QTimer.singleShot(0, lambda: self.ensureWidgetVisible(widget, 0, 40))
+        widget.setProperty("found", True)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+
+        def unmark() -> None:
+            if not shiboken6.isValid(widget):
+                return  # the conversation was closed meanwhile
+            widget.setProperty("found", False)
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+
+        QTimer.singleShot(2500, unmark)
+        return widget

@@ -1,0 +1,86 @@
+"""Instruct mode: one instruction, an optional input, one answer in the instruct format."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class InstructView(QWidget):
+    run_requested = Signal(str, str)  # instruction, input
+    stop_requested = Signal()
+    keep_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.instruction = QPlainTextEdit()
+        self.instruction.setPlaceholderText(
+            self.tr("Instruction, e.g. « Résume ce texte en une phrase. »")
+        )
+        self.instruction.setAccessibleName(self.tr("Instruction"))
+        self.input = QPlainTextEdit()
+        self.input.setPlaceholderText(self.tr("Input (optional): the text to work on"))
+        self.input.setAccessibleName(self.tr("Input"))
+        self.run_button = QPushButton(self.tr("Run"))
+        self.stop_button = QPushButton(self.tr("Stop"))
+        self.keep_button = QPushButton(self.tr("Keep as a conversation"))
+        self.result = QTextBrowser()
+        self.result.setAccessibleName(self.tr("Answer"))
+        self.reason = QLabel()
+        self.reason.setObjectName("reason")
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.reason, 1)
+        for button in (self.run_button, self.stop_button, self.keep_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(self.tr("Instruction")))
+        layout.addWidget(self.instruction, 2)
+        layout.addWidget(QLabel(self.tr("Input (optional)")))
+        layout.addWidget(self.input, 2)
+        layout.addLayout(buttons)
+        layout.addWidget(QLabel(self.tr("Answer")))
+        layout.addWidget(self.result, 3)
+
+        self.run_button.clicked.connect(self._run)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.keep_button.clicked.connect(self.keep_requested)
+        self.answer = ""
+        self.set_state(ready=False, busy=False, reason="")
+
+    def _run(self) -> None:
+        instruction = self.instruction.toPlainText().strip()
+        if instruction:
+            self.run_requested.emit(instruction, self.input.toPlainText().strip())
+
+    def set_state(self, *, ready: bool, busy: bool, reason: str) -> None:
+        self.run_button.setEnabled(ready and not busy)
+        self.stop_button.setEnabled(busy)
+        self.keep_button.setEnabled(bool(self.answer) and not busy)
+        self.reason.setText(reason)
+
+    def show_answer(self, text: str) -> None:
+        self.answer = text
+        self.result.setMarkdown(text)
+        self.result.verticalScrollBar().setValue(self.result.verticalScrollBar().maximum())
+
+    def clear_answer(self) -> None:
+        self.answer = ""
+        self.result.clear()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt's name)
+        if (
+            event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            self._run()
+            return
+        super().keyPressEvent(event)

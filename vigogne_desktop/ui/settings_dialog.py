@@ -1,0 +1,243 @@
+"""Settings: language, theme, the model's load settings, engines, sharing."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.settings import LOCAL, AppSettings, Endpoint, ModelPreset
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of AppSettings; `applied` carries the result when the user confirms."""
+
+    applied = Signal(object)  # AppSettings
+    sharing_toggled = Signal(bool)
+
+    def __init__(self, settings: AppSettings, model_path: str, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Settings"))
+        self.settings = settings
+        self.model_path = model_path
+        self.endpoints = [Endpoint(**vars(e)) for e in settings.endpoints]
+        tabs = QTabWidget()
+        tabs.addTab(self._general(), self.tr("General"))
+        tabs.addTab(self._model(), self.tr("Model"))
+        tabs.addTab(self._engines(), self.tr("Engines"))
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(buttons)
+
+    def _general(self) -> QWidget:
+        page = QWidget()
+        self.language = QComboBox()
+        self.language.setAccessibleName(self.tr("Language"))
+        for code, name in (
+            ("system", self.tr("System language")),
+            ("fr", "Français"),
+            ("en", "English"),
+        ):
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(self.language.findData(self.settings.language))
+        self.theme = QComboBox()
+        self.theme.setAccessibleName(self.tr("Theme"))
+        for code, name in (
+            ("system", self.tr("Follow the system")),
+            ("light", self.tr("Light")),
+            ("dark", self.tr("Dark")),
+        ):
+            self.theme.addItem(name, code)
+        self.theme.setCurrentIndex(self.theme.findData(self.settings.theme))
+        form = QFormLayout(page)
+        form.addRow(self.tr("Language"), self.language)
+        form.addRow(QLabel(self.tr("A new language applies at the next start.")))
+        form.addRow(self.tr("Theme"), self.theme)
+        return page
+
+    def _model(self) -> QWidget:
+        page = QWidget()
+        preset = self.settings.preset(self.model_path)
+        self.n_ctx = QSpinBox()
+        self.n_ctx.setRange(256, 131072)
+        self.n_ctx.setSingleStep(512)
+        self.n_ctx.setValue(preset.n_ctx)
+        self.n_ctx.setAccessibleName(self.tr("Context window"))
+        self.threads = QSpinBox()
+        self.threads.setRange(0, os.cpu_count() or 64)
+        self.threads.setSpecialValueText(self.tr("automatic"))
+        self.threads.setValue(preset.n_threads or 0)
+        self.threads.setAccessibleName(self.tr("Threads"))
+        self.gpu_layers = QSpinBox()
+        self.gpu_layers.setRange(-1, 999)
+        self.gpu_layers.setSpecialValueText(self.tr("all"))
+        self.gpu_layers.setValue(preset.n_gpu_layers)
+        self.gpu_layers.setAccessibleName(self.tr("GPU layers"))
+        form = QFormLayout(page)
+        name = os.path.basename(self.model_path) or self.tr("no model loaded")
+        form.addRow(QLabel(self.tr("Load settings of {model}").format(model=name)))
+        form.addRow(self.tr("Context window (tokens)"), self.n_ctx)
+        form.addRow(self.tr("CPU threads"), self.threads)
+        form.addRow(self.tr("Layers on the GPU"), self.gpu_layers)
+        form.addRow(QLabel(self.tr("The model reloads with these settings.")))
+        return page
+
+    def _engines(self) -> QWidget:
+        page = QWidget()
+        self.engine = QComboBox()
+        self.engine.setAccessibleName(self.tr("Engine"))
+        self.endpoint_list = QListWidget()
+        self.endpoint_list.setAccessibleName(self.tr("Remote servers"))
+        self.endpoint_name = QLineEdit()
+        self.endpoint_name.setPlaceholderText(self.tr("Name, e.g. vLLM at work"))
+        self.endpoint_url = QLineEdit()
+        self.endpoint_url.setPlaceholderText("http://127.0.0.1:8000/v1")
+        self.endpoint_key = QLineEdit()
+        self.endpoint_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.endpoint_key.setPlaceholderText(self.tr("API key (if the server needs one)"))
+        self.endpoint_model = QLineEdit()
+        self.endpoint_model.setPlaceholderText(self.tr("Model (empty: the server's first)"))
+        for field, name in (
+            (self.endpoint_name, self.tr("Server name")),
+            (self.endpoint_url, self.tr("Server address")),
+            (self.endpoint_key, self.tr("API key")),
+            (self.endpoint_model, self.tr("Model name")),
+        ):
+            field.setAccessibleName(name)
+        add = QPushButton(self.tr("Add server"))
+        remove = QPushButton(self.tr("Remove server"))
+        add.clicked.connect(self._add_endpoint)
+        remove.clicked.connect(self._remove_endpoint)
+        self.endpoint_error = QLabel()
+        self._fill_engines(self.settings.engine)
+
+        remote = QGroupBox(self.tr("Remote OpenAI-compatible servers"))
+        form = QFormLayout(remote)
+        form.addRow(self.endpoint_list)
+        form.addRow(self.tr("Name"), self.endpoint_name)
+        form.addRow(self.tr("Address"), self.endpoint_url)
+        form.addRow(self.tr("API key"), self.endpoint_key)
+        form.addRow(self.tr("Model"), self.endpoint_model)
+        row = QHBoxLayout()
+        row.addWidget(add)
+        row.addWidget(remove)
+        form.addRow(row)
+        form.addRow(self.endpoint_error)
+
+        sharing = QGroupBox(self.tr("Share the local model with other apps"))
+        self.share = QCheckBox(self.tr("Serve the loaded model on this computer (127.0.0.1 only)"))
+        self.share.setChecked(self.settings.share)
+        self.share.toggled.connect(self.sharing_toggled)
+        self.share_address = QLineEdit()
+        self.share_address.setReadOnly(True)
+        self.share_address.setAccessibleName(self.tr("Sharing address"))
+        self.share_key = QLineEdit()
+        self.share_key.setReadOnly(True)
+        self.share_key.setAccessibleName(self.tr("Sharing key"))
+        copy = QPushButton(self.tr("Copy key"))
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.share_key.text()))
+        self.share_state = QLabel()
+        share_form = QFormLayout(sharing)
+        share_form.addRow(self.share)
+        share_form.addRow(self.tr("Address"), self.share_address)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.share_key, 1)
+        key_row.addWidget(copy)
+        share_form.addRow(self.tr("Key"), key_row)
+        share_form.addRow(self.share_state)
+
+        layout = QVBoxLayout(page)
+        top = QFormLayout()
+        top.addRow(self.tr("Chat with"), self.engine)
+        layout.addLayout(top)
+        layout.addWidget(remote)
+        layout.addWidget(sharing)
+        return page
+
+    def _fill_engines(self, current: str) -> None:
+        self.engine.clear()
+        self.engine.addItem(self.tr("This computer (llama.cpp)"), LOCAL)
+        self.endpoint_list.clear()
+        for endpoint in self.endpoints:
+            self.engine.addItem(endpoint.name, endpoint.name)
+            self.endpoint_list.addItem(f"{endpoint.name} — {endpoint.base_url}")
+        self.engine.setCurrentIndex(max(0, self.engine.findData(current)))
+
+    def _add_endpoint(self) -> None:
+        from ..core.engine import normalise_base_url
+        from ..core.errors import RemoteError
+
+        name = self.endpoint_name.text().strip()
+        if not name or any(e.name == name for e in self.endpoints):
+            self.endpoint_error.setText(self.tr("Give the server a name not used yet."))
+            return
+        try:
+            url = normalise_base_url(self.endpoint_url.text().strip())
+        except RemoteError as exc:
+            self.endpoint_error.setText(str(exc))
+            return
+        self.endpoints.append(
+            Endpoint(
+                name, url, self.endpoint_key.text().strip(), self.endpoint_model.text().strip()
+            )
+        )
+        self.endpoint_error.clear()
+        for field in (
+            self.endpoint_name,
+            self.endpoint_url,
+            self.endpoint_key,
+            self.endpoint_model,
+        ):
+            field.clear()
+        self._fill_engines(name)
+
+    def _remove_endpoint(self) -> None:
+        row = self.endpoint_list.currentRow()
+        if 0 <= row < len(self.endpoints):
+            del self.endpoints[row]
+            self._fill_engines(self.engine.currentData())
+
+    def show_sharing(self, address: str, key: str, state: str) -> None:
+        self.share_address.setText(address)
+        self.share_key.setText(key)
+        self.share_state.setText(state)
+
+    def _accept(self) -> None:
+        result = AppSettings(
+            language=str(self.language.currentData()),
+            theme=str(self.theme.currentData()),
+            last_model=self.settings.last_model,
+            engine=str(self.engine.currentData() or LOCAL),
+            endpoints=list(self.endpoints),
+            presets=dict(self.settings.presets),
+            share=self.share.isChecked(),
+        )
+        if self.model_path:
+            result.presets[os.path.basename(self.model_path)] = ModelPreset(
+                self.n_ctx.value(), self.threads.value() or None, self.gpu_layers.value()
+            )
+        self.applied.emit(result)
+        self.accept()
