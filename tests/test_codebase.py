@@ -65,6 +65,7 @@ def test_wheel_ships_resources_and_entry_points(tmp_path: Path) -> None:
     assert "converters/catalog.json" in names
     assert "vigogne_desktop/resources/icons/vigogne.svg" in names
     assert "vigogne_desktop/resources/vigogne-desktop.desktop" in names
+    assert "vigogne_desktop/resources/translations/vigogne_fr.qm" in names
     assert "converters/templates.py" in names
     assert "vigogne-desktop = vigogne_desktop.__main__:main" in scripts
     assert "vigogne-convert = converters.cli:main" in scripts

@@ -23,7 +23,7 @@ class InstructView(QWidget):
         super().__init__()
         self.instruction = QPlainTextEdit()
         self.instruction.setPlaceholderText(
-            self.tr("Instruction, e.g. « Résume ce texte en une phrase. »")
+            self.tr("Instruction, e.g. “Summarise this text in one sentence.”")
         )
         self.instruction.setAccessibleName(self.tr("Instruction"))
         self.input = QPlainTextEdit()

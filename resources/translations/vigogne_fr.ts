@@ -1,0 +1,752 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="fr" sourcelanguage="en">
+<context>
+    <name>ChatView</name>
+    <message>
+        <source>Conversation</source>
+        <translation>Conversation</translation>
+    </message>
+    <message>
+        <source>Ask Vigogne anything. Your conversation stays here.</source>
+        <translation>Posez une question à Vigogne. Votre conversation reste sur cet ordinateur.</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationList</name>
+    <message>
+        <source>Today</source>
+        <translation>Aujourd&apos;hui</translation>
+    </message>
+    <message>
+        <source>Yesterday</source>
+        <translation>Hier</translation>
+    </message>
+    <message>
+        <source>Previous 7 days</source>
+        <translation>7 derniers jours</translation>
+    </message>
+    <message>
+        <source>Previous 30 days</source>
+        <translation>30 derniers jours</translation>
+    </message>
+    <message>
+        <source>Pinned</source>
+        <translation>Épinglées</translation>
+    </message>
+    <message>
+        <source>New conversation</source>
+        <translation>Nouvelle conversation</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationPanel</name>
+    <message>
+        <source>Model</source>
+        <translation>Modèle</translation>
+    </message>
+    <message>
+        <source>Prompt format</source>
+        <translation>Format de prompt</translation>
+    </message>
+    <message>
+        <source>Automatic (from the model)</source>
+        <translation>Automatique (selon le modèle)</translation>
+    </message>
+    <message>
+        <source>System prompt</source>
+        <translation>Message système</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>Température</translation>
+    </message>
+    <message>
+        <source>Top p</source>
+        <translation>Top p</translation>
+    </message>
+    <message>
+        <source>Min p</source>
+        <translation>Min p</translation>
+    </message>
+    <message>
+        <source>Repeat penalty</source>
+        <translation>Pénalité de répétition</translation>
+    </message>
+    <message>
+        <source>Top k</source>
+        <translation>Top k</translation>
+    </message>
+    <message>
+        <source>Maximum reply length</source>
+        <translation>Longueur maximale de la réponse</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>Graine</translation>
+    </message>
+    <message>
+        <source>random</source>
+        <translation>aléatoire</translation>
+    </message>
+    <message>
+        <source>Vigogne recommended settings</source>
+        <translation>Réglages recommandés par Vigogne</translation>
+    </message>
+    <message>
+        <source>Temperature 0.1, top p 1, top k 0, repeat penalty 1.1 (Vigogne&apos;s advice)</source>
+        <translation>Température 0,1, top p 1, top k 0, pénalité de répétition 1,1 (conseil de Vigogne)</translation>
+    </message>
+    <message>
+        <source>Max tokens</source>
+        <translation>Jetons max.</translation>
+    </message>
+</context>
+<context>
+    <name>InstructView</name>
+    <message>
+        <source>Instruction, e.g. “Summarise this text in one sentence.”</source>
+        <translation>Instruction, par ex. « Résume ce texte en une phrase. »</translation>
+    </message>
+    <message>
+        <source>Instruction</source>
+        <translation>Instruction</translation>
+    </message>
+    <message>
+        <source>Input (optional): the text to work on</source>
+        <translation>Entrée (facultative) : le texte à traiter</translation>
+    </message>
+    <message>
+        <source>Input</source>
+        <translation>Entrée</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>Exécuter</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>Arrêter</translation>
+    </message>
+    <message>
+        <source>Keep as a conversation</source>
+        <translation>Garder comme conversation</translation>
+    </message>
+    <message>
+        <source>Answer</source>
+        <translation>Réponse</translation>
+    </message>
+    <message>
+        <source>Input (optional)</source>
+        <translation>Entrée (facultative)</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Vigogne Desktop</source>
+        <translation>Vigogne Desktop</translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation>Discussion</translation>
+    </message>
+    <message>
+        <source>Instruct</source>
+        <translation>Instruction</translation>
+    </message>
+    <message>
+        <source>The history file was damaged: it was kept as {file} and a new one begun.</source>
+        <translation>Le fichier d&apos;historique était endommagé : il a été conservé sous le nom {file} et un nouveau a été commencé.</translation>
+    </message>
+    <message>
+        <source>Restart the engine</source>
+        <translation>Relancer le moteur</translation>
+    </message>
+    <message>
+        <source>Dismiss</source>
+        <translation>Fermer</translation>
+    </message>
+    <message>
+        <source>Editing a message: sending replaces what follows it (Esc cancels).</source>
+        <translation>Modification d&apos;un message : l&apos;envoyer remplace la suite (Échap pour annuler).</translation>
+    </message>
+    <message>
+        <source>Write your message… (Enter sends, Shift+Enter for a new line)</source>
+        <translation>Écrivez votre message… (Entrée pour envoyer, Maj+Entrée pour aller à la ligne)</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>Message</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>Envoyer</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>Arrêter</translation>
+    </message>
+    <message>
+        <source>Stop the reply (Esc)</source>
+        <translation>Arrêter la réponse (Échap)</translation>
+    </message>
+    <message>
+        <source>No model loaded</source>
+        <translation>Aucun modèle chargé</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Modèle</translation>
+    </message>
+    <message>
+        <source>Generation speed</source>
+        <translation>Vitesse de génération</translation>
+    </message>
+    <message>
+        <source>Context used</source>
+        <translation>Contexte utilisé</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>Progression</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>Annuler</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Fichier</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>&amp;Édition</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>&amp;Affichage</translation>
+    </message>
+    <message>
+        <source>New conversation</source>
+        <translation>Nouvelle conversation</translation>
+    </message>
+    <message>
+        <source>Open a model…</source>
+        <translation>Ouvrir un modèle…</translation>
+    </message>
+    <message>
+        <source>Import conversations…</source>
+        <translation>Importer des conversations…</translation>
+    </message>
+    <message>
+        <source>Export this conversation as Markdown…</source>
+        <translation>Exporter cette conversation en Markdown…</translation>
+    </message>
+    <message>
+        <source>Export this conversation as JSON…</source>
+        <translation>Exporter cette conversation en JSON…</translation>
+    </message>
+    <message>
+        <source>Export all conversations…</source>
+        <translation>Exporter toutes les conversations…</translation>
+    </message>
+    <message>
+        <source>Settings…</source>
+        <translation>Paramètres…</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>Quitter</translation>
+    </message>
+    <message>
+        <source>Search conversations</source>
+        <translation>Rechercher dans les conversations</translation>
+    </message>
+    <message>
+        <source>Regenerate the last reply</source>
+        <translation>Régénérer la dernière réponse</translation>
+    </message>
+    <message>
+        <source>Stop the reply</source>
+        <translation>Arrêter la réponse</translation>
+    </message>
+    <message>
+        <source>Conversation settings</source>
+        <translation>Réglages de la conversation</translation>
+    </message>
+    <message>
+        <source>Open a model</source>
+        <translation>Ouvrir un modèle</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf)</source>
+        <translation>Modèles GGUF (*.gguf)</translation>
+    </message>
+    <message>
+        <source>Loading {model}…</source>
+        <translation>Chargement de {model}…</translation>
+    </message>
+    <message>
+        <source>Connecting to {server}…</source>
+        <translation>Connexion à {server}…</translation>
+    </message>
+    <message>
+        <source>First start: preparing the demonstration model…</source>
+        <translation>Premier démarrage : préparation du modèle de démonstration…</translation>
+    </message>
+    <message>
+        <source>Model ready (loaded in {seconds} s).</source>
+        <translation>Modèle prêt (chargé en {seconds} s).</translation>
+    </message>
+    <message>
+        <source>Context: 0 / {n_ctx}</source>
+        <translation>Contexte : 0 / {n_ctx}</translation>
+    </message>
+    <message>
+        <source>{model} on {server}</source>
+        <translation>{model} sur {server}</translation>
+    </message>
+    <message>
+        <source>Connected.</source>
+        <translation>Connecté.</translation>
+    </message>
+    <message>
+        <source>Wait for the reply to end, or stop it, before changing conversation.</source>
+        <translation>Attendez la fin de la réponse, ou arrêtez-la, avant de changer de conversation.</translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation>Renommer</translation>
+    </message>
+    <message>
+        <source>New title:</source>
+        <translation>Nouveau titre :</translation>
+    </message>
+    <message>
+        <source>« {title} » deleted.</source>
+        <translation>« {title} » supprimée.</translation>
+    </message>
+    <message>
+        <source>Conversation restored.</source>
+        <translation>Conversation restaurée.</translation>
+    </message>
+    <message>
+        <source>Nothing to export yet: send a first message.</source>
+        <translation>Rien à exporter pour l&apos;instant : envoyez un premier message.</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Exporter</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>Système</translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>Vous</translation>
+    </message>
+    <message>
+        <source>Vigogne</source>
+        <translation>Vigogne</translation>
+    </message>
+    <message>
+        <source>Exported to {file}.</source>
+        <translation>Exporté dans {file}.</translation>
+    </message>
+    <message>
+        <source>Export all</source>
+        <translation>Tout exporter</translation>
+    </message>
+    <message>
+        <source>Import</source>
+        <translation>Importer</translation>
+    </message>
+    <message>
+        <source>Exports (*.json)</source>
+        <translation>Exports (*.json)</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n conversation(s) imported.</source>
+        <translation>
+            <numerusform>%n conversation importée.</numerusform>
+            <numerusform>%n conversations importées.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Reading the prompt…</source>
+        <translation>Lecture du prompt…</translation>
+    </message>
+    <message>
+        <source>{speed} tokens/s</source>
+        <translation>{speed} jetons/s</translation>
+    </message>
+    <message>
+        <source>Context: {used} / {n_ctx}</source>
+        <translation>Contexte : {used} / {n_ctx}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n token(s)</source>
+        <translation>
+            <numerusform>%n jeton</numerusform>
+            <numerusform>%n jetons</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The engine stopped</source>
+        <translation>Le moteur s&apos;est arrêté</translation>
+    </message>
+    <message>
+        <source>The settings could not be saved ({error}).</source>
+        <translation>Les paramètres n&apos;ont pas pu être enregistrés ({error}).</translation>
+    </message>
+    <message>
+        <source>Not shared.</source>
+        <translation>Non partagé.</translation>
+    </message>
+    <message>
+        <source>Load a local model to share it.</source>
+        <translation>Chargez un modèle local pour le partager.</translation>
+    </message>
+    <message>
+        <source>Starting the server…</source>
+        <translation>Démarrage du serveur…</translation>
+    </message>
+    <message>
+        <source>Shared: other apps on this computer can use the model.</source>
+        <translation>Partagé : les autres applications de cet ordinateur peuvent utiliser le modèle.</translation>
+    </message>
+    <message>
+        <source>The model is loading…</source>
+        <translation>Le modèle se charge…</translation>
+    </message>
+    <message>
+        <source>Load a model first (File › Open a model).</source>
+        <translation>Chargez d&apos;abord un modèle (Fichier › Ouvrir un modèle).</translation>
+    </message>
+    <message>
+        <source>Vigogne is writing… (Esc stops)</source>
+        <translation>Vigogne écrit… (Échap pour arrêter)</translation>
+    </message>
+    <message>
+        <source>Send (Enter)</source>
+        <translation>Envoyer (Entrée)</translation>
+    </message>
+</context>
+<context>
+    <name>MessageWidget</name>
+    <message>
+        <source>Previous version</source>
+        <translation>Version précédente</translation>
+    </message>
+    <message>
+        <source>Next version</source>
+        <translation>Version suivante</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>Copier</translation>
+    </message>
+    <message>
+        <source>Copy this message</source>
+        <translation>Copier ce message</translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation>Modifier</translation>
+    </message>
+    <message>
+        <source>Edit and send again</source>
+        <translation>Modifier et renvoyer</translation>
+    </message>
+    <message>
+        <source>Regenerate</source>
+        <translation>Régénérer</translation>
+    </message>
+    <message>
+        <source>Write another reply</source>
+        <translation>Écrire une autre réponse</translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>Vous</translation>
+    </message>
+    <message>
+        <source>Vigogne</source>
+        <translation>Vigogne</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>Système</translation>
+    </message>
+    <message>
+        <source>unfinished: the app stopped while writing</source>
+        <translation>inachevée : l&apos;application s&apos;est arrêtée pendant l&apos;écriture</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>arrêtée</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n earlier exchange(s) did not fit in the context window and were left out of this reply.</source>
+        <translation>
+            <numerusform>%n échange ancien ne tenait pas dans la fenêtre de contexte et n&apos;a pas été pris en compte pour cette réponse.</numerusform>
+            <numerusform>%n échanges anciens ne tenaient pas dans la fenêtre de contexte et n&apos;ont pas été pris en compte pour cette réponse.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n token(s)</source>
+        <translation>
+            <numerusform>%n jeton</numerusform>
+            <numerusform>%n jetons</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{speed} tokens/s</source>
+        <translation>{speed} jetons/s</translation>
+    </message>
+    <message>
+        <source>Copy code</source>
+        <translation>Copier le code</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>Paramètres</translation>
+    </message>
+    <message>
+        <source>General</source>
+        <translation>Général</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Modèle</translation>
+    </message>
+    <message>
+        <source>Engines</source>
+        <translation>Moteurs</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Langue</translation>
+    </message>
+    <message>
+        <source>System language</source>
+        <translation>Langue du système</translation>
+    </message>
+    <message>
+        <source>Theme</source>
+        <translation>Thème</translation>
+    </message>
+    <message>
+        <source>Follow the system</source>
+        <translation>Comme le système</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>Clair</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>Sombre</translation>
+    </message>
+    <message>
+        <source>A new language applies at the next start.</source>
+        <translation>Une nouvelle langue s&apos;applique au prochain démarrage.</translation>
+    </message>
+    <message>
+        <source>Context window</source>
+        <translation>Fenêtre de contexte</translation>
+    </message>
+    <message>
+        <source>automatic</source>
+        <translation>automatique</translation>
+    </message>
+    <message>
+        <source>Threads</source>
+        <translation>Fils d&apos;exécution</translation>
+    </message>
+    <message>
+        <source>all</source>
+        <translation>toutes</translation>
+    </message>
+    <message>
+        <source>GPU layers</source>
+        <translation>Couches GPU</translation>
+    </message>
+    <message>
+        <source>no model loaded</source>
+        <translation>aucun modèle chargé</translation>
+    </message>
+    <message>
+        <source>Load settings of {model}</source>
+        <translation>Réglages de chargement de {model}</translation>
+    </message>
+    <message>
+        <source>Context window (tokens)</source>
+        <translation>Fenêtre de contexte (jetons)</translation>
+    </message>
+    <message>
+        <source>CPU threads</source>
+        <translation>Fils d&apos;exécution CPU</translation>
+    </message>
+    <message>
+        <source>Layers on the GPU</source>
+        <translation>Couches sur le GPU</translation>
+    </message>
+    <message>
+        <source>The model reloads with these settings.</source>
+        <translation>Le modèle est rechargé avec ces réglages.</translation>
+    </message>
+    <message>
+        <source>Engine</source>
+        <translation>Moteur</translation>
+    </message>
+    <message>
+        <source>Remote servers</source>
+        <translation>Serveurs distants</translation>
+    </message>
+    <message>
+        <source>Name, e.g. vLLM at work</source>
+        <translation>Nom, par ex. vLLM au bureau</translation>
+    </message>
+    <message>
+        <source>API key (if the server needs one)</source>
+        <translation>Clé d&apos;API (si le serveur en demande une)</translation>
+    </message>
+    <message>
+        <source>Model (empty: the server&apos;s first)</source>
+        <translation>Modèle (vide : le premier du serveur)</translation>
+    </message>
+    <message>
+        <source>Server name</source>
+        <translation>Nom du serveur</translation>
+    </message>
+    <message>
+        <source>Server address</source>
+        <translation>Adresse du serveur</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>Clé d&apos;API</translation>
+    </message>
+    <message>
+        <source>Model name</source>
+        <translation>Nom du modèle</translation>
+    </message>
+    <message>
+        <source>Add server</source>
+        <translation>Ajouter le serveur</translation>
+    </message>
+    <message>
+        <source>Remove server</source>
+        <translation>Retirer le serveur</translation>
+    </message>
+    <message>
+        <source>Remote OpenAI-compatible servers</source>
+        <translation>Serveurs distants compatibles OpenAI</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Nom</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>Adresse</translation>
+    </message>
+    <message>
+        <source>Share the local model with other apps</source>
+        <translation>Partager le modèle local avec d&apos;autres applications</translation>
+    </message>
+    <message>
+        <source>Serve the loaded model on this computer (127.0.0.1 only)</source>
+        <translation>Servir le modèle chargé sur cet ordinateur (127.0.0.1 uniquement)</translation>
+    </message>
+    <message>
+        <source>Sharing address</source>
+        <translation>Adresse de partage</translation>
+    </message>
+    <message>
+        <source>Sharing key</source>
+        <translation>Clé de partage</translation>
+    </message>
+    <message>
+        <source>Copy key</source>
+        <translation>Copier la clé</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>Clé</translation>
+    </message>
+    <message>
+        <source>Chat with</source>
+        <translation>Discuter avec</translation>
+    </message>
+    <message>
+        <source>This computer (llama.cpp)</source>
+        <translation>Cet ordinateur (llama.cpp)</translation>
+    </message>
+    <message>
+        <source>Give the server a name not used yet.</source>
+        <translation>Donnez au serveur un nom qui n&apos;est pas encore utilisé.</translation>
+    </message>
+</context>
+<context>
+    <name>Sidebar</name>
+    <message>
+        <source>New conversation</source>
+        <translation>Nouvelle conversation</translation>
+    </message>
+    <message>
+        <source>New conversation (Ctrl+N)</source>
+        <translation>Nouvelle conversation (Ctrl+N)</translation>
+    </message>
+    <message>
+        <source>Search conversations (Ctrl+F)</source>
+        <translation>Rechercher dans les conversations (Ctrl+F)</translation>
+    </message>
+    <message>
+        <source>Search conversations</source>
+        <translation>Rechercher dans les conversations</translation>
+    </message>
+    <message>
+        <source>Conversations</source>
+        <translation>Conversations</translation>
+    </message>
+    <message>
+        <source>Search results</source>
+        <translation>Résultats de recherche</translation>
+    </message>
+    <message>
+        <source>No conversation contains these words.</source>
+        <translation>Aucune conversation ne contient ces mots.</translation>
+    </message>
+    <message>
+        <source>Rename…</source>
+        <translation>Renommer…</translation>
+    </message>
+    <message>
+        <source>Unpin</source>
+        <translation>Désépingler</translation>
+    </message>
+    <message>
+        <source>Pin</source>
+        <translation>Épingler</translation>
+    </message>
+    <message>
+        <source>Export as Markdown…</source>
+        <translation>Exporter en Markdown…</translation>
+    </message>
+    <message>
+        <source>Export as JSON…</source>
+        <translation>Exporter en JSON…</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Supprimer</translation>
+    </message>
+</context>
+</TS>
