@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # llama-cpp-python compiles llama.cpp on install: use every core.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint screenshots translations clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
@@ -32,6 +32,14 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
+
+# Pictures of the main views for the README (light/dark, FR/EN, 125 % and 150 %).
+screenshots: $(VENV)/.installed-test
+	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/screenshots.py
+
+# After changing user-visible text: refresh the .ts sources and compile the .qm files.
+translations: $(VENV)/.installed-test
+	$(BIN)/python scripts/translations.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info bench/.cache

@@ -213,3 +213,23 @@ def test_a_reply_streaming_when_the_app_dies_is_kept_as_unfinished(tmp_path: Pat
     assert (reply.content, reply.status) == ("Il était une fois", "unfinished")
     exported = json.dumps(history.export_json(conv.id))
     assert "unfinished" in exported
+
+
+def test_the_writer_applies_updates_in_order_and_flushes(tmp_path: Path) -> None:
+    from vigogne_desktop.core.history_writer import HistoryWriter
+
+    path = tmp_path / "h.sqlite3"
+    history = History(path, checkpoints=False)
+    cid = history.create_conversation().id
+    reply = history.add_message(cid, "user", "Bonjour", parent_id=None)
+    errors: list[str] = []
+    writer = HistoryWriter(path, errors.append)
+    for n in range(1, 200):
+        writer.update_message(reply.id, "x" * n)
+    writer.update_message(reply.id, "fin", status="stopped", meta={"tokens": 3})
+    writer.flush()
+    saved = history.message(reply.id)
+    assert (saved.content, saved.status, saved.meta) == ("fin", "stopped", {"tokens": 3})
+    writer.update_message(reply.id, "après")
+    writer.close()  # pending writes are finished before it stops
+    assert history.message(reply.id).content == "après" and not errors

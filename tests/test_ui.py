@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from vigogne_desktop.core.history import History
 from vigogne_desktop.core.protocol import LoadSettings
@@ -86,6 +86,7 @@ def test_a_question_streams_is_saved_and_shows_speed_and_context(  # type: ignor
     n_ctx = window.model.n_ctx if window.model else 0
     assert window.context_label.text().endswith(f"/ {n_ctx}")
     # On disk, complete, with the title taken from the question.
+    window.writer.flush()
     with History(window.history.path) as disk:
         (conv,) = disk.conversations()
         assert conv.title == "Bonjour Vigogne !"
@@ -343,26 +344,31 @@ def test_sharing_from_the_settings_shows_a_copyable_key(qtbot, ready: MainWindow
     dialog.reject()
 
 
-def test_a_long_conversation_opens_without_building_everything_at_once(  # type: ignore[no-untyped-def]
-    qtbot, window: MainWindow
-) -> None:
+def test_a_long_conversation_opens_at_its_end_and_grows_upwards(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     history = window.history
     cid = history.create_conversation().id
     parent = None
     for number in range(1000):
         role = "user" if number % 2 == 0 else "assistant"
-        parent = history.add_message(
-            cid, role, f"**Message {number}**\n\n- un\n- deux", parent_id=parent
-        ).id
+        text = f"**Message {number}**\n\n- un\n- deux"
+        parent = history.add_message(cid, role, text, parent_id=parent).id
     window.open_conversation(cid)
     qtbot.waitUntil(lambda: window.messages.rowCount() == 1000, timeout=10000)
-    built = sum(1 for w in window.chat_view.widgets if w is not None)
-    assert built < 1000  # newest first, a slice per event-loop turn
-    qtbot.waitUntil(lambda: not window.chat_view.building, timeout=60000)
-    assert (
-        window.chat_view.widgets[-1].text().startswith("**Message 999**")
-        or "Message 999" in window.chat_view.widgets[-1].text()
+    view = window.chat_view
+    qtbot.waitUntil(lambda: not view.building, timeout=10000)
+    built = [row for row, w in enumerate(view.widgets) if w is not None]
+    assert built == list(range(1000 - len(built), 1000)) and 10 < len(built) < 100
+    assert "Message 999" in view.widgets[-1].text()
+    bar = view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum() and bar.maximum() > 0, timeout=5000)
+    # Scrolling to the top builds the previous messages, and the reader stays in place.
+    reading = view.widgets[built[0]]
+    bar.setValue(0)
+    qtbot.waitUntil(
+        lambda: view.widgets[built[0] - 1] is not None and not view.building, timeout=5000
     )
+    qtbot.wait(50)
+    assert reading.y() - bar.value() >= -5 and reading.visibleRegion().isEmpty() is False
 
 
 def test_closing_mid_reply_keeps_what_was_shown(qtbot, ready: MainWindow, home: Path) -> None:  # type: ignore[no-untyped-def]
@@ -437,3 +443,77 @@ def test_first_start_converts_the_demo_model_and_answers_in_french(qtbot, home: 
         assert again.model is not None and again.model.path.endswith("vigogne-demo.Q8_0.gguf")
     finally:
         again.close()
+
+
+def test_light_and_dark_themes_and_the_settings_dialog_saves(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, home: Path, qapp
+) -> None:
+    from vigogne_desktop.ui.theme import apply_theme
+
+    window.open_settings()
+    dialog = window._settings_dialog
+    dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
+    dialog.language.setCurrentIndex(dialog.language.findData("en"))
+    dialog.n_ctx.setValue(2048)
+    dialog._accept()
+    try:
+        assert qapp.palette().window().color().lightness() < 60
+        saved = json.loads((home / "settings.json").read_text(encoding="utf-8"))
+        assert (saved["theme"], saved["language"]) == ("dark", "en")
+        assert AppSettings.load().theme == "dark"
+    finally:
+        apply_theme(qapp, "light")
+    assert qapp.palette().window().color().lightness() > 200
+
+
+def test_a_bad_server_address_is_refused_in_one_sentence(window: MainWindow) -> None:
+    window.open_settings()
+    dialog = window._settings_dialog
+    dialog.endpoint_name.setText("labo")
+    dialog.endpoint_url.setText("pas une adresse")
+    dialog._add_endpoint()
+    assert dialog.endpoint_error.text().endswith(".") and dialog.endpoint_list.count() == 0
+    dialog.endpoint_url.setText("http://127.0.0.1:8000")
+    dialog._add_endpoint()
+    assert dialog.endpoint_list.count() == 1 and dialog.engine.currentData() == "labo"
+    assert dialog.endpoints[0].base_url == "http://127.0.0.1:8000/v1"
+    dialog.reject()
+
+
+def test_ctrl_n_starts_a_blank_conversation(qtbot, ready: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window = ready
+    ask(qtbot, window, "Bonjour", 4)
+    assert window.conv_id is not None
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.conv_id is None and window.messages.rowCount() == 0
+    assert window.chat_view.placeholder.isVisible() and window.composer.hasFocus()
+
+
+def test_every_control_has_an_accessible_name(window: MainWindow) -> None:
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QAbstractSpinBox,
+        QComboBox,
+        QLineEdit,
+        QPlainTextEdit,
+    )
+
+    kinds = (
+        QAbstractButton,
+        QLineEdit,
+        QPlainTextEdit,
+        QComboBox,
+        QAbstractSpinBox,
+        QAbstractItemView,
+    )
+    unnamed = [
+        f"{type(w).__name__} {w.objectName()}"
+        for w in window.findChildren(QWidget)
+        if isinstance(w, kinds)
+        and not w.accessibleName()
+        and not (isinstance(w, QAbstractButton) and w.text())
+        and not w.objectName().startswith("qt_")  # parts of a Qt widget, named by it
+        and w.isVisibleTo(window)
+    ]
+    assert not unnamed

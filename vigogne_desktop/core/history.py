@@ -173,8 +173,11 @@ def _message(row: sqlite3.Row, siblings: tuple[int, ...] = ()) -> Message:
 class History:
     """One connection to the history database. Use one per thread."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, checkpoints: bool = True) -> None:
+        """`checkpoints=False`: this connection never copies the WAL back into the database
+        (the slow part of a commit, with an fsync); another connection does it."""
         self.path = Path(path)
+        self._checkpoints = checkpoints
         self.recovered_from: Path | None = None  # a damaged file moved aside at opening
         try:
             self._db = self._open()
@@ -199,6 +202,8 @@ class History:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
+            if not self._checkpoints:
+                db.execute("PRAGMA wal_autocheckpoint = 0")
             self._migrate(db)
         except sqlite3.DatabaseError:
             db.close()

@@ -27,11 +27,35 @@ from ..core.history import Message
 from .markdown import Segmenter, code_blocks, with_copy_links
 from .models import MessageListModel
 
-BUILD_SLICE_S = 0.012  # time spent building message widgets per turn of the event loop
+BUILD_SLICE_S = 0.004  # time spent building message widgets per turn of the event loop
+INITIAL_ROWS = 24  # messages built when a conversation opens (the newest)
+MORE_ROWS = 12  # built each time the user scrolls near the edge of what is built
+
+
+class MarkdownLabel(QLabel):
+    """A QLabel that remembers its height for a width until its text changes.
+
+    Qt forgets every cached height of a layout when one widget is added to it; without
+    this, adding a message re-lays out the Markdown of every message already shown.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._heights: dict[int, int] = {}
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._heights.clear()
+        super().setText(text)
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = super().heightForWidth(width)
+        return height
 
 
 def _body_label() -> QLabel:
-    label = QLabel()
+    label = MarkdownLabel()
     label.setTextFormat(Qt.TextFormat.MarkdownText)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
@@ -205,7 +229,12 @@ class MessageWidget(QFrame):
 
 
 class ChatView(QScrollArea):
-    """Observes a MessageListModel; forwards what the user asks for as signals."""
+    """Observes a MessageListModel; forwards what the user asks for as signals.
+
+    Only a window of rows has widgets: the newest when a conversation opens, more as the
+    user scrolls up (or down after a jump), so a conversation of any length opens at once
+    and every relayout stays small.
+    """
 
     edit_requested = Signal(int)
     regenerate_requested = Signal(int)
@@ -219,8 +248,12 @@ class ChatView(QScrollArea):
         self.model = model
         self.widgets: list[MessageWidget | None] = []
         self._busy = False
-        self._to_build: list[int] = []
+        self._want = (0, 0)  # rows that should have widgets: [first, end)
+        self._built = (0, 0)  # rows that have them, inside _want, contiguous
         self._stick_to_bottom = True
+        # While rows are added above what the user reads: that widget and its offset.
+        self._anchor: tuple[MessageWidget, int] | None = None
+        self._adjusting = False
         self._builder = QTimer(self)
         self._builder.setInterval(0)
         self._builder.timeout.connect(self._build_some)
@@ -235,16 +268,14 @@ class ChatView(QScrollArea):
         self.setWidget(container)
 
         bar = self.verticalScrollBar()
-        bar.rangeChanged.connect(self._keep_bottom)
-        bar.valueChanged.connect(
-            lambda value: setattr(self, "_stick_to_bottom", value >= bar.maximum() - 4)
-        )
+        bar.rangeChanged.connect(self._range_changed)
+        bar.valueChanged.connect(self._scrolled)
         model.modelReset.connect(self._rebuild)
         model.rowsInserted.connect(self._inserted)
         model.rowsRemoved.connect(self._removed)
         model.dataChanged.connect(self._changed)
 
-    # -- following the model -----------------------------------------------------------
+    # -- the window of built rows --------------------------------------------------------
 
     def _drop(self, widget: MessageWidget | None) -> None:
         if widget is not None:
@@ -252,33 +283,83 @@ class ChatView(QScrollArea):
             widget.hide()
             widget.deleteLater()
 
-    def _rebuild(self) -> None:
+    def _show_rows(self, first: int, end: int, anchor: int) -> None:
+        """Forget every widget; build `anchor` now, then the rest of [first, end) in slices."""
         for widget in self.widgets:
             self._drop(widget)
         count = self.model.rowCount()
         self.widgets = [None] * count
-        self._to_build = list(range(count))
-        self._stick_to_bottom = True
         self.placeholder.setVisible(count == 0)
+        self._want = (first, end)
+        self._built = (anchor, anchor)
+        if first < end:
+            self._build_row(anchor)
+            self._built = (anchor, anchor + 1)
         self._builder.start()
 
+    def _rebuild(self) -> None:
+        count = self.model.rowCount()
+        self._stick_to_bottom = True
+        self._show_rows(max(0, count - INITIAL_ROWS), count, max(0, count - 1))
+
+    def _build_row(self, row: int) -> None:
+        widget = self._make(row)
+        self.widgets[row] = widget
+        self.column.insertWidget(1 + row - self._built[0] if row >= self._built[0] else 1, widget)
+
     def _build_some(self) -> None:
-        """Build the newest unbuilt messages, for at most BUILD_SLICE_S, then yield."""
+        """Grow the built rows towards the wanted ones for at most BUILD_SLICE_S, then yield."""
         deadline = time.perf_counter() + BUILD_SLICE_S
-        while self._to_build and time.perf_counter() < deadline:
-            row = self._to_build.pop()
-            self.widgets[row] = self._make(row)
-            self.column.insertWidget(self._position(row), self.widgets[row])
-        if not self._to_build:
-            self._builder.stop()
+        while time.perf_counter() < deadline:
+            (first, end), (built_first, built_end) = self._want, self._built
+            if built_first > first:
+                reading = self.widgets[built_first]
+                if self._anchor is None and reading is not None and not self._stick_to_bottom:
+                    self._anchor = (reading, reading.y() - self.verticalScrollBar().value())
+                self._build_row(built_first - 1)
+                self._built = (built_first - 1, built_end)
+            elif built_end < end:
+                self._build_row(built_end)
+                self._built = (built_first, built_end + 1)
+            else:
+                self._builder.stop()
+                return
 
     @property
     def building(self) -> bool:
-        return bool(self._to_build)
+        return self._built != self._want
 
-    def _position(self, row: int) -> int:
-        """Layout index for a row: after the placeholder and the built rows before it."""
-        return 1 + sum(1 for w in self.widgets[:row] if w is not None)
+    def _scrolled(self, value: int) -> None:
+        bar = self.verticalScrollBar()
+        if not self._adjusting:
+            self._anchor = None  # the user moved: nothing to hold in place any more
+        self._stick_to_bottom = value >= bar.maximum() - 4
+        if self.building:
+            return
+        (first, end), count = self._want, self.model.rowCount()
+        if value < bar.pageStep() // 2 and first > 0:
+            self._want = (max(0, first - MORE_ROWS), end)
+            self._builder.start()
+        elif value > bar.maximum() - bar.pageStep() // 2 and end < count:
+            self._want = (first, min(count, end + MORE_ROWS))
+            self._builder.start()
+
+    def _range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._stick_to_bottom:
+            self.verticalScrollBar().setValue(maximum)
+        elif self._anchor is not None:
+            QTimer.singleShot(0, self._hold_anchor)  # once the layout has placed the widgets
+
+    def _hold_anchor(self) -> None:
+        """Messages were added above what the user reads: keep it where it was on screen."""
+        if self._anchor is None or not shiboken6.isValid(self._anchor[0]):
+            return
+        widget, offset = self._anchor
+        self._adjusting = True
+        self.verticalScrollBar().setValue(widget.y() - offset)
+        self._adjusting = False
+
+    # -- following the model -----------------------------------------------------------
 
     def _make(self, row: int) -> MessageWidget:
         widget = MessageWidget(self.model.messages[row])
@@ -294,16 +375,30 @@ class ChatView(QScrollArea):
 
     def _inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
         self.placeholder.hide()
+        count = last - first + 1
         for row in range(first, last + 1):
             self.widgets.insert(row, None)
-            self.widgets[row] = self._make(row)
-            self.column.insertWidget(self._position(row), self.widgets[row])
+        if self._built[1] != first or self._want[1] != first:
+            self._stick_to_bottom = True  # a new message: show the end of the conversation
+            total = self.model.rowCount()
+            self._show_rows(max(0, total - INITIAL_ROWS), total, total - 1)
+            return
+        for row in range(first, last + 1):
+            self._build_row(row)
+            self._built = (self._built[0], row + 1)
+        self._want = (self._want[0], self._want[1] + count)
         self._refresh_row(first - 1)  # the previous last reply loses its regenerate button
 
     def _removed(self, _parent: QModelIndex, first: int, last: int) -> None:
+        count = last - first + 1
+
+        def shift(bound: int) -> int:
+            return bound - count if bound > last else min(bound, first)
+
         for row in range(last, first - 1, -1):
             self._drop(self.widgets.pop(row))
-        self._to_build = [r for r in self._to_build if r < first]
+        self._want = (shift(self._want[0]), shift(self._want[1]))
+        self._built = (shift(self._built[0]), shift(self._built[1]))
         self._refresh_row(first - 1)
         self.placeholder.setVisible(self.model.rowCount() == 0)
 
@@ -319,30 +414,23 @@ class ChatView(QScrollArea):
             if widget is not None:
                 self._refresh(row, widget)
 
-    def _keep_bottom(self, _minimum: int, maximum: int) -> None:
-        if self._stick_to_bottom:
-            self.verticalScrollBar().setValue(maximum)
-
     # -- what the window asks -----------------------------------------------------------
 
     def set_busy(self, busy: bool) -> None:
         self._busy = busy
-        for row in range(len(self.widgets)):
+        for row in range(*self._built):
             self._refresh_row(row)
 
-    def finish_building(self) -> None:
-        """Build every remaining message now (before jumping to an old one)."""
-        while self._to_build:
-            self._build_some()
-
     def scroll_to_message(self, mid: int) -> MessageWidget | None:
+        """Show message `mid` (with its neighbours) and mark it for a moment."""
         row = self.model.row_of(mid)
         if row < 0:
             return None
-        self.finish_building()
+        if self.widgets[row] is None:
+            count = self.model.rowCount()
+            self._show_rows(max(0, row - MORE_ROWS), min(count, row + MORE_ROWS), row)
         widget = self.widgets[row]
-        if widget is None:
-            return None
+        assert widget is not None
         self._stick_to_bottom = False
         QTimer.singleShot(0, lambda: self.ensureWidgetVisible(widget, 0, 40))
         widget.setProperty("found", True)

@@ -36,6 +36,7 @@ from ..core import settings as paths
 from ..core.conversion import prepare_demo
 from ..core.errors import VigogneError
 from ..core.history import History, Message, default_path, read_json, write_json, write_text
+from ..core.history_writer import HistoryWriter
 from ..core.library import installed_models
 from ..core.protocol import ChatFinished, ChatStarted, LoadSettings, ModelInfo
 from ..core.settings import LOCAL, AppSettings, ConversationSettings
@@ -92,13 +93,16 @@ class Reply:
 
 
 class MainWindow(QMainWindow):
+    history_error = Signal(str)  # from the history writer's thread
+
     def __init__(self, app_settings: AppSettings | None = None) -> None:
         super().__init__()
         self.setWindowTitle(self.tr("Vigogne Desktop"))
         self.resize(1180, 760)
         self.settings = app_settings or AppSettings.load()
-        self.history = History(default_path(paths.data_dir()))
+        self.history = History(default_path(paths.data_dir()), checkpoints=False)
         self.history.purge_deleted()
+        self.writer = HistoryWriter(self.history.path, self.history_error.emit)
         self.engine = EngineThread()
         self.model: ModelInfo | None = None
         self.model_path = ""
@@ -261,6 +265,7 @@ class MainWindow(QMainWindow):
         self.panel_action.setChecked(True)
 
     def _connect(self) -> None:
+        self.history_error.connect(self._on_history_error)
         worker = self.engine.worker
         worker.loaded.connect(self._on_loaded)
         worker.load_failed.connect(self._on_load_failed)
@@ -462,6 +467,7 @@ class MainWindow(QMainWindow):
         path = self.history.path
 
         def read() -> tuple[int, int, list[Message], dict]:
+            self.writer.flush()  # the last words of a reply are on disk before reading
             with History(path) as reader:
                 return token, cid, reader.shown(cid), reader.conversation(cid).settings
 
@@ -503,6 +509,7 @@ class MainWindow(QMainWindow):
         token, path = self._search_token, self.history.path
 
         def find() -> tuple[int, list]:
+            self.writer.flush()
             with History(path) as reader:
                 return token, reader.search(text)
 
@@ -610,6 +617,7 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(
             self, self.tr("Export all"), "vigogne-conversations.json"
         )
+        self.writer.flush()
         if path and self._guard(lambda: write_json(self.history.export_all(), path)):
             self.status.setText(self.tr("Exported to {file}.").format(file=path))
 
@@ -788,7 +796,7 @@ class MainWindow(QMainWindow):
                 self.messages.update(row, content=reply.text)
             if time.perf_counter() - reply.saved_at >= SAVE_INTERVAL_S:
                 reply.saved_at = time.perf_counter()
-                self._guard(lambda: self.history.update_message(reply.message_id, reply.text))
+                self.writer.update_message(reply.message_id, reply.text)
         self.speed_label.setText(
             self.tr("{speed} tokens/s").format(speed=f"{reply.tokens_per_second:.1f}")
         )
@@ -835,11 +843,7 @@ class MainWindow(QMainWindow):
             self._guard(lambda: self.history.delete_message(reply.message_id))
             self.messages.truncate(row)
             return
-        self._guard(
-            lambda: self.history.update_message(
-                reply.message_id, reply.text, status=status, meta=meta
-            )
-        )
+        self.writer.update_message(reply.message_id, reply.text, status=status, meta=meta)
         if row >= 0:
             self.messages.update(row, content=reply.text, status=status, meta=meta)
         self._refresh_conversations()
@@ -993,13 +997,10 @@ class MainWindow(QMainWindow):
         reply, self.reply = self.reply, None
         if reply is not None and reply.target == "chat":
             # What the user saw is kept; it is marked unfinished.
-            self._guard(
-                lambda: self.history.update_message(
-                    reply.message_id, reply.text, status="unfinished"
-                )
-            )
+            self.writer.update_message(reply.message_id, reply.text, status="unfinished")
         if self.sharing is not None:
             self.sharing.stop()
         self.engine.shutdown()
+        self.writer.close()
         self.history.close()
         super().closeEvent(event)

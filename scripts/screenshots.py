@@ -1,0 +1,151 @@
+"""Render the main views offscreen into docs/screenshots/ (`make screenshots`).
+
+Light and dark, French and English, at 100 %; the French chat view also at 125 % and
+150 % (each scale in its own process, as Qt reads QT_SCALE_FACTOR at start). The model is
+the real demo model, converted on first use; the Markdown example conversation is an
+import, the way a user would bring one in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "screenshots"
+HOME = Path(tempfile.gettempdir()) / "vigogne-desktop-screenshots"
+
+EXAMPLE = {
+    "format": "vigogne-desktop.conversation",
+    "version": 1,
+    "title": "Listes et tuples en Python",
+    "messages": [
+        {
+            "id": 1,
+            "parent": None,
+            "role": "user",
+            "content": "Quelle est la différence entre une liste et un tuple en Python ?",
+        },
+        {
+            "id": 2,
+            "parent": 1,
+            "role": "assistant",
+            "content": (
+                "Les deux rangent des éléments dans l'ordre, mais :\n\n"
+                "- une **liste** se modifie (`append`, `remove`…) ;\n"
+                "- un **tuple** est figé une fois créé, et peut servir de clé de "
+                "dictionnaire.\n\n"
+                '```python\nvilles = ["Paris", "Lyon"]\nvilles.append("Lille")\n'
+                "point = (48.85, 2.35)  # latitude, longitude\n```\n\n"
+                "| | liste | tuple |\n|---|---|---|\n| modifiable | oui | non |\n"
+                "| syntaxe | `[1, 2]` | `(1, 2)` |\n"
+            ),
+            "meta": {"tokens": 118, "speed": 21.4, "model": "Vigogne démo"},
+        },
+        {"id": 3, "parent": 2, "role": "user", "content": "Merci ! Et un ensemble ?"},
+        {
+            "id": 4,
+            "parent": 3,
+            "role": "assistant",
+            "content": (
+                "Un **ensemble** (`set`) ne garde chaque valeur qu'une fois et n'a pas "
+                "d'ordre : `{1, 2, 3}`."
+            ),
+            "meta": {"tokens": 31, "speed": 22.0, "model": "Vigogne démo"},
+        },
+    ],
+}
+
+
+def wait(app: object, done: object, timeout_s: float = 300) -> None:
+    from PySide6.QtCore import QEventLoop
+
+    deadline = time.monotonic() + timeout_s
+    while not done() and time.monotonic() < deadline:  # type: ignore[operator]
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)  # type: ignore[attr-defined]
+    if not done():  # type: ignore[operator]
+        raise TimeoutError("the window did not get ready in time")
+
+
+def render(languages: list[str], themes: list[str], suffix: str, only_chat: bool) -> None:
+    os.environ["VIGOGNE_DESKTOP_HOME"] = str(HOME)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from vigogne_desktop.core.history import History, default_path
+    from vigogne_desktop.core.settings import AppSettings
+    from vigogne_desktop.ui.app import make_app
+    from vigogne_desktop.ui.i18n import install_language
+    from vigogne_desktop.ui.theme import apply_theme
+
+    app, _ = make_app()
+    OUT.mkdir(parents=True, exist_ok=True)
+    history_file = default_path(HOME)
+    for language in languages:
+        install_language(app, language)
+        from vigogne_desktop.ui.main_window import MainWindow
+
+        for theme in themes:
+            apply_theme(app, theme)
+            history_file.unlink(missing_ok=True)
+            for extra in ("-wal", "-shm"):
+                Path(str(history_file) + extra).unlink(missing_ok=True)
+            with History(history_file) as history:
+                for title in ("Recette de la pâte à crêpes", "Capitales d'Europe"):
+                    cid = history.create_conversation(title).id
+                    history.add_message(cid, "user", title, parent_id=None)
+                (cid,) = history.import_json(EXAMPLE)
+                history.set_pinned(cid, True)
+            window = MainWindow(AppSettings(language=language, theme=theme))
+            window.resize(1180, 720)
+            window.show()
+            window.open_default_model()  # converts the demo model the first time
+            wait(app, lambda w=window: w.model is not None)
+            window.open_conversation(cid)
+            wait(app, lambda w=window, c=cid: w.conv_id == c and not w.chat_view.building)
+            window.composer.setPlainText(
+                "Peux-tu me donner un exemple de dictionnaire ?" if language == "fr" else ""
+            )
+            app.processEvents()
+            name = f"{language}-{theme}{suffix}"
+            window.grab().save(str(OUT / f"chat-{name}.png"))
+            if not only_chat:
+                window.tabs.setCurrentWidget(window.instruct)
+                window.instruct.instruction.setPlainText("Quelle est la capitale de l'Italie ?")
+                window.instruct.run_button.click()
+                wait(app, lambda w=window: w.reply is None and bool(w.instruct.answer))
+                window.grab().save(str(OUT / f"instruct-{name}.png"))
+                window.tabs.setCurrentWidget(window.chat_tab)
+                window.sidebar.search.setText("tuple")
+                wait(app, lambda w=window: w.sidebar.results.count() > 0, 10)
+                window.grab().save(str(OUT / f"search-{name}.png"))
+                window.open_settings()
+                dialog = window._settings_dialog
+                dialog.resize(560, 620)
+                app.processEvents()
+                dialog.grab().save(str(OUT / f"settings-{name}.png"))
+                dialog.reject()
+            window.close()
+            app.processEvents()
+            print(f"docs/screenshots/*-{name}.png", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", help="internal: one scaled rendering in this process")
+    args = parser.parse_args()
+    if args.scale:
+        render(["fr"], ["light"], f"@{args.scale}", only_chat=True)
+        return
+    render(["fr", "en"], ["light", "dark"], "", only_chat=False)
+    for scale, factor in (("125", "1.25"), ("150", "1.5")):
+        env = dict(os.environ, QT_SCALE_FACTOR=factor)
+        subprocess.run([sys.executable, __file__, "--scale", scale], env=env, check=True)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
