@@ -114,6 +114,8 @@ def render(languages: list[str], themes: list[str], suffix: str, only_chat: bool
             window.grab().save(str(OUT / f"chat-{name}.png"))
             if not only_chat:
                 window.tabs.setCurrentWidget(window.instruct)
+                # The demo model knows only its chat format, not the instruct one.
+                window.instruct.use_instruct_format.setChecked(False)
                 window.instruct.instruction.setPlainText("Quelle est la capitale de l'Italie ?")
                 window.instruct.run_button.click()
                 wait(app, lambda w=window: w.reply is None and bool(w.instruct.answer))
@@ -124,6 +126,7 @@ def render(languages: list[str], themes: list[str], suffix: str, only_chat: bool
                 window.grab().save(str(OUT / f"search-{name}.png"))
                 window.open_settings()
                 dialog = window._settings_dialog
+                dialog.tabs.setCurrentIndex(2)  # engines and sharing
                 dialog.resize(560, 620)
                 app.processEvents()
                 dialog.grab().save(str(OUT / f"settings-{name}.png"))

@@ -121,6 +121,14 @@
         <translation>Entrée</translation>
     </message>
     <message>
+        <source>Vigogne instruct format</source>
+        <translation>Format instruct de Vigogne</translation>
+    </message>
+    <message>
+        <source>“### Instruction / ### Réponse”, as Vigogne instruct models were trained. Uncheck it for a chat model: the instruction is then asked in its chat format.</source>
+        <translation>« ### Instruction / ### Réponse », le format d&apos;entraînement des modèles instruct de Vigogne. Décochez-le pour un modèle de chat : l&apos;instruction est alors posée dans son format de chat.</translation>
+    </message>
+    <message>
         <source>Run</source>
         <translation>Exécuter</translation>
     </message>
@@ -706,7 +714,7 @@
     </message>
     <message>
         <source>Search conversations (Ctrl+F)</source>
-        <translation>Rechercher dans les conversations (Ctrl+F)</translation>
+        <translation>Rechercher… (Ctrl+F)</translation>
     </message>
     <message>
         <source>Search conversations</source>

@@ -8,6 +8,7 @@ of the event loop, so neither ever holds the window.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import shiboken6
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.history import Message
+from .i18n import decimal
 from .markdown import Segmenter, code_blocks, with_copy_links
 from .models import MessageListModel
 
@@ -79,6 +81,7 @@ class MessageWidget(QFrame):
         self._segmenter = Segmenter()
         self._piece_labels: list[QLabel] = []
         self._pieces: list[str] = []
+        self._shown: tuple[Message, tuple[bool, bool]] | None = None
 
         self.speaker = QLabel()
         self.speaker.setObjectName("speaker")
@@ -136,6 +139,13 @@ class MessageWidget(QFrame):
 
     def show_message(self, message: Message, *, can_regenerate: bool, busy: bool) -> None:
         old = self.message
+        state = (can_regenerate, busy)
+        if self._shown == (replace(message, content=""), state):
+            # Only more text of a streaming reply: render it, touch nothing else.
+            self.message = message
+            self._render(message.content)
+            return
+        self._shown = (replace(message, content=""), state)
         self.message = message
         names = {
             "user": self.tr("You"),
@@ -181,7 +191,7 @@ class MessageWidget(QFrame):
             return ""
         parts = [
             self.tr("%n token(s)", "", int(meta["tokens"])),
-            self.tr("{speed} tokens/s").format(speed=f"{float(meta.get('speed', 0)):.1f}"),
+            self.tr("{speed} tokens/s").format(speed=decimal(float(meta.get("speed", 0)))),
         ]
         if meta.get("model"):
             parts.append(str(meta["model"]))

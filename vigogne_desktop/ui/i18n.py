@@ -22,6 +22,11 @@ def pick_language(choice: str, system: QLocale | None = None) -> str:
     return "en" if name.startswith("en") else "fr" if name.startswith("fr") else "en"
 
 
+def decimal(value: float, decimals: int = 1) -> str:
+    """A number as the user's language writes it (21,4 in French, 21.4 in English)."""
+    return QLocale().toString(float(value), "f", decimals)
+
+
 def install_language(app: QApplication, choice: str) -> str:
     """Install the translators for `choice` ("system", "fr" or "en"); returns the language."""
     for old in _installed:

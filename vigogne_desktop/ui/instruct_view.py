@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -15,7 +16,7 @@ from PySide6.QtWidgets import (
 
 
 class InstructView(QWidget):
-    run_requested = Signal(str, str)  # instruction, input
+    run_requested = Signal(str, str, bool)  # instruction, input, use the instruct format
     stop_requested = Signal()
     keep_requested = Signal()
 
@@ -29,6 +30,14 @@ class InstructView(QWidget):
         self.input = QPlainTextEdit()
         self.input.setPlaceholderText(self.tr("Input (optional): the text to work on"))
         self.input.setAccessibleName(self.tr("Input"))
+        self.use_instruct_format = QCheckBox(self.tr("Vigogne instruct format"))
+        self.use_instruct_format.setChecked(True)
+        self.use_instruct_format.setToolTip(
+            self.tr(
+                "“### Instruction / ### Réponse”, as Vigogne instruct models were trained. "
+                "Uncheck it for a chat model: the instruction is then asked in its chat format."
+            )
+        )
         self.run_button = QPushButton(self.tr("Run"))
         self.stop_button = QPushButton(self.tr("Stop"))
         self.keep_button = QPushButton(self.tr("Keep as a conversation"))
@@ -38,6 +47,7 @@ class InstructView(QWidget):
         self.reason.setObjectName("reason")
 
         buttons = QHBoxLayout()
+        buttons.addWidget(self.use_instruct_format)
         buttons.addWidget(self.reason, 1)
         for button in (self.run_button, self.stop_button, self.keep_button):
             buttons.addWidget(button)
@@ -59,7 +69,9 @@ class InstructView(QWidget):
     def _run(self) -> None:
         instruction = self.instruction.toPlainText().strip()
         if instruction:
-            self.run_requested.emit(instruction, self.input.toPlainText().strip())
+            self.run_requested.emit(
+                instruction, self.input.toPlainText().strip(), self.use_instruct_format.isChecked()
+            )
 
     def set_state(self, *, ready: bool, busy: bool, reason: str) -> None:
         self.run_button.setEnabled(ready and not busy)

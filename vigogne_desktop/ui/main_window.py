@@ -46,6 +46,7 @@ from .chat_view import ChatView
 from .conversation_panel import ConversationPanel
 from .conversion_worker import ConversionThread
 from .engine_worker import EngineThread
+from .i18n import decimal
 from .instruct_view import InstructView
 from .models import ConversationListModel, MessageListModel
 from .settings_dialog import SettingsDialog
@@ -118,6 +119,8 @@ class MainWindow(QMainWindow):
         self._search_token = 0
         self._pending_hit: int | None = None
         self._deleted: int | None = None
+        self._instruction = ""  # the last instruct-mode question, as sent
+        self._instruction_format = "instruct"
         self._closed = False
 
         self.conversations = ConversationListModel()
@@ -135,6 +138,8 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.tabs)
         self.splitter.addWidget(self.panel)
         self.splitter.setStretchFactor(1, 1)
+        self.panel.setMaximumWidth(380)
+        self.sidebar.setMaximumWidth(420)
         self.splitter.setSizes([260, 640, 280])
         self.setCentralWidget(self.splitter)
         self._build_status_bar()
@@ -393,7 +398,7 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"{info.name}{quant} · {info.prompt_format}")
         self.status.setText(
             self.tr("Model ready (loaded in {seconds} s).").format(
-                seconds=f"{info.load_seconds:.1f}"
+                seconds=decimal(info.load_seconds)
             )
         )
         self.context_label.setText(self.tr("Context: 0 / {n_ctx}").format(n_ctx=info.n_ctx))
@@ -735,7 +740,7 @@ class MainWindow(QMainWindow):
         if self.reply is not None:
             self.engine.cancel()
 
-    def run_instruction(self, instruction: str, input_text: str) -> None:
+    def run_instruction(self, instruction: str, input_text: str, instruct_format: bool) -> None:
         if not self._ready():
             return
         self.instruct.clear_answer()
@@ -743,13 +748,17 @@ class MainWindow(QMainWindow):
         self._instruction = merge_instruction_and_input(instruction, input_text)
         self._begin_generation()
         messages = [{"role": "user", "content": self._instruction}]
-        self.engine.request_chat.emit(messages, self.conv_settings.sampling, "instruct")
+        self._instruction_format = "instruct" if instruct_format else "auto"
+        fmt = "instruct" if instruct_format else None
+        self.engine.request_chat.emit(messages, self.conv_settings.sampling, fmt)
 
     def keep_instruction(self) -> None:
         """Keep the instruction and its answer as a conversation in the instruct format."""
         if not self.instruct.answer:
             return
-        settings = ConversationSettings(model=self.model_path, prompt_format="instruct", system="")
+        settings = ConversationSettings(
+            model=self.model_path, prompt_format=self._instruction_format, system=""
+        )
         conv = self.history.create_conversation(settings=settings.to_json())
         question = self.history.add_message(conv.id, "user", self._instruction, parent_id=None)
         self.history.add_message(conv.id, "assistant", self.instruct.answer, parent_id=question.id)
@@ -798,7 +807,7 @@ class MainWindow(QMainWindow):
                 reply.saved_at = time.perf_counter()
                 self.writer.update_message(reply.message_id, reply.text)
         self.speed_label.setText(
-            self.tr("{speed} tokens/s").format(speed=f"{reply.tokens_per_second:.1f}")
+            self.tr("{speed} tokens/s").format(speed=decimal(reply.tokens_per_second))
         )
         self._show_context()
 
@@ -832,7 +841,7 @@ class MainWindow(QMainWindow):
         self.speed_label.setText(
             self.tr("%n token(s)", "", done.completion_tokens)
             + " · "
-            + self.tr("{speed} tokens/s").format(speed=f"{done.tokens_per_second:.1f}")
+            + self.tr("{speed} tokens/s").format(speed=decimal(done.tokens_per_second))
         )
         self._update_controls()
 

@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
+from PySide6.QtGui import QFont
 
 from ..core.history import Conversation, Message
 
@@ -78,7 +79,7 @@ class ConversationListModel(QAbstractListModel):
             if isinstance(row, str):
                 return row
             title = row.title or QCoreApplication.translate("ConversationList", "New conversation")
-            return ("📌 " if row.pinned else "") + title
+            return title
         if role == Qt.ItemDataRole.AccessibleTextRole and not isinstance(row, str):
             return row.title
         if role == ConversationRole:
@@ -86,8 +87,6 @@ class ConversationListModel(QAbstractListModel):
         if role == HeaderRole:
             return header
         if role == Qt.ItemDataRole.FontRole and header:
-            from PySide6.QtGui import QFont
-
             font = QFont()
             font.setBold(True)
             font.setPointSizeF(font.pointSizeF() * 0.85)

@@ -39,7 +39,7 @@ class SettingsDialog(QDialog):
         self.settings = settings
         self.model_path = model_path
         self.endpoints = [Endpoint(**vars(e)) for e in settings.endpoints]
-        tabs = QTabWidget()
+        self.tabs = tabs = QTabWidget()
         tabs.addTab(self._general(), self.tr("General"))
         tabs.addTab(self._model(), self.tr("Model"))
         tabs.addTab(self._engines(), self.tr("Engines"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
@@ -27,9 +28,14 @@ from .models import ConversationListModel, ConversationRole
 HitRole = Qt.ItemDataRole.UserRole + 10
 
 
+_MARKUP = re.compile(r"\*\*|__|`+|^#+ ", re.MULTILINE)
+
+
 def hit_html(hit: SearchHit) -> str:
     """The hit's title and snippet as HTML, each match in bold on a highlight."""
-    snippet = html.escape(hit.snippet).replace(HIT_START, "<b style='background:#f5d76e'>")
+    snippet = html.escape(_MARKUP.sub("", hit.snippet)).replace(
+        HIT_START, "<b style='background:#f5d76e'>"
+    )
     snippet = snippet.replace(HIT_END, "</b>")
     if hit.message_id is None:
         return snippet
