@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .errors import AdapterError, CheckpointError, UnsafeCheckpoint
+from .messages import say
 
 _SAFETENSORS_DTYPES: dict[str, np.dtype[Any]] = {
     "F32": np.dtype("<f4"),
@@ -84,8 +85,12 @@ class _MappedFile:
         count = int(np.prod(ref.shape, dtype=np.int64))
         if self.map is None or ref.offset + ref.nbytes > self.size:
             raise CheckpointError(
-                f"« {self.path.name} » est tronqué : le tenseur {ref.name} dépasse la fin du "
-                "fichier. Téléchargez le checkpoint à nouveau."
+                say(
+                    f"« {self.path.name} » est tronqué : le tenseur {ref.name} dépasse la fin du "
+                    "fichier. Téléchargez le checkpoint à nouveau.",
+                    f"“{self.path.name}” is truncated: tensor {ref.name} runs past the end of the "
+                    "file. Download the checkpoint again.",
+                )
             )
         if ref.stride is None:
             flat = np.frombuffer(self.map, dtype=numpy_dtype, count=count, offset=ref.offset)
@@ -117,30 +122,49 @@ def _safetensors_refs(path: Path) -> list[TensorRef]:
         head = handle.read(8)
         if len(head) < 8:
             raise CheckpointError(
-                f"« {path.name} » est vide ou tronqué : téléchargez-le à nouveau."
+                say(
+                    f"« {path.name} » est vide ou tronqué : téléchargez-le à nouveau.",
+                    f"“{path.name}” is empty or truncated: download it again.",
+                )
             )
         (length,) = struct.unpack("<Q", head)
         if length > min(size - 8, 100_000_000):
             raise CheckpointError(
-                f"« {path.name} » n'est pas un fichier safetensors valide (en-tête illisible)."
+                say(
+                    f"« {path.name} » n'est pas un fichier safetensors valide (en-tête illisible).",
+                    f"“{path.name}” is not a valid safetensors file (unreadable header).",
+                )
             )
         try:
             header = json.loads(handle.read(length))
         except ValueError as exc:
             raise CheckpointError(
-                f"« {path.name} » n'est pas un fichier safetensors valide (en-tête illisible)."
+                say(
+                    f"« {path.name} » n'est pas un fichier safetensors valide (en-tête illisible).",
+                    f"“{path.name}” is not a valid safetensors file (unreadable header).",
+                )
             ) from exc
     refs = []
     for name, info in header.items():
         if name == "__metadata__":
             continue
         if info["dtype"] not in _SAFETENSORS_DTYPES:
-            raise CheckpointError(f"Type {info['dtype']} du tenseur {name} non pris en charge.")
+            raise CheckpointError(
+                say(
+                    f"Type {info['dtype']} du tenseur {name} non pris en charge.",
+                    f"Type {info['dtype']} of tensor {name} is not supported.",
+                )
+            )
         start, end = info["data_offsets"]
         if 8 + length + end > size:
             raise CheckpointError(
-                f"« {path.name} » est tronqué ({size} octets, il en faudrait au moins "
-                f"{8 + length + end}) : téléchargez le checkpoint à nouveau."
+                say(
+                    f"« {path.name} » est tronqué ({size} octets, il en faudrait au moins "
+                    f"{8 + length + end}) : téléchargez le checkpoint à nouveau.",
+                    f"“{path.name}” is truncated ({size} bytes, at least {8 + length + end} "
+                    "needed): "
+                    "download the checkpoint again.",
+                )
             )
         refs.append(
             TensorRef(
@@ -230,18 +254,34 @@ class _TensorUnpickler(pickle.Unpickler):
         if module == "torch" and name in _TORCH_DTYPES:
             return _TORCH_DTYPES[name]
         raise UnsafeCheckpoint(
-            f"« {self._origin} » demande d'exécuter {module}.{name} au chargement : ce n'est pas "
-            "un simple fichier de poids, il est refusé. Utilisez une version safetensors du modèle."
+            say(
+                f"« {self._origin} » demande d'exécuter {module}.{name} au chargement : ce n'est "
+                "pas "
+                "un simple fichier de poids, il est refusé. Utilisez une version safetensors du "
+                "modèle.",
+                f"“{self._origin}” asks to run {module}.{name} when loaded: it is not a plain "
+                "weights file, so it is refused. Use a safetensors version of the model.",
+            )
         )
 
     def persistent_load(self, pid: Any) -> _Storage:
         # ('storage', storage type or dtype name, key, location, numel)
         if not (isinstance(pid, tuple) and pid and pid[0] == "storage"):
-            raise UnsafeCheckpoint(f"« {self._origin} » contient une référence inconnue.")
+            raise UnsafeCheckpoint(
+                say(
+                    f"« {self._origin} » contient une référence inconnue.",
+                    f"“{self._origin}” contains an unknown reference.",
+                )
+            )
         kind = pid[1]
         dtype = kind if isinstance(kind, str) and kind in _SAFETENSORS_DTYPES else None
         if dtype is None:
-            raise UnsafeCheckpoint(f"« {self._origin} » contient un stockage de type inconnu.")
+            raise UnsafeCheckpoint(
+                say(
+                    f"« {self._origin} » contient un stockage de type inconnu.",
+                    f"“{self._origin}” contains a storage of an unknown type.",
+                )
+            )
         return _Storage(dtype, str(pid[2]))
 
 
@@ -250,13 +290,23 @@ def _bin_refs(path: Path) -> list[TensorRef]:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
         raise CheckpointError(
-            f"« {path.name} » n'est pas une archive PyTorch lisible (ancien format ou fichier "
-            "abîmé) : utilisez une version safetensors du modèle."
+            say(
+                f"« {path.name} » n'est pas une archive PyTorch lisible (ancien format ou fichier "
+                "abîmé) : utilisez une version safetensors du modèle.",
+                f"“{path.name}” is not a readable PyTorch archive (old format or damaged file): "
+                "use "
+                "a safetensors version of the model.",
+            )
         ) from exc
     with archive:
         pickles = [n for n in archive.namelist() if n.endswith("/data.pkl") or n == "data.pkl"]
         if not pickles:
-            raise CheckpointError(f"« {path.name} » ne contient pas de poids PyTorch.")
+            raise CheckpointError(
+                say(
+                    f"« {path.name} » ne contient pas de poids PyTorch.",
+                    f"“{path.name}” contains no PyTorch weights.",
+                )
+            )
         prefix = pickles[0][: -len("data.pkl")]
         with archive.open(pickles[0]) as handle:
             try:
@@ -265,17 +315,30 @@ def _bin_refs(path: Path) -> list[TensorRef]:
                 raise
             except Exception as exc:
                 raise CheckpointError(
-                    f"« {path.name} » est illisible ({exc}) : téléchargez-le à nouveau."
+                    say(
+                        f"« {path.name} » est illisible ({exc}) : téléchargez-le à nouveau.",
+                        f"“{path.name}” cannot be read ({exc}): download it again.",
+                    )
                 ) from exc
         if not isinstance(state, dict):
-            raise CheckpointError(f"« {path.name} » ne contient pas un dictionnaire de poids.")
+            raise CheckpointError(
+                say(
+                    f"« {path.name} » ne contient pas un dictionnaire de poids.",
+                    f"“{path.name}” does not contain a dictionary of weights.",
+                )
+            )
         refs = []
         for name, tensor in state.items():
             if not isinstance(tensor, _PickledTensor):
                 continue
             member = archive.getinfo(f"{prefix}data/{tensor.storage.key}")
             if member.compress_type != zipfile.ZIP_STORED:
-                raise CheckpointError(f"« {path.name} » est compressé : format non pris en charge.")
+                raise CheckpointError(
+                    say(
+                        f"« {path.name} » est compressé : format non pris en charge.",
+                        f"“{path.name}” is compressed: this format is not supported.",
+                    )
+                )
             # Data starts after the local file header (30 bytes + name + extra field).
             with path.open("rb") as raw:
                 raw.seek(member.header_offset)
@@ -308,8 +371,12 @@ class Checkpoint:
         config_file = folder / "config.json"
         if not config_file.is_file():
             raise CheckpointError(
-                f"Pas de config.json dans « {folder} » : ce dossier n'est pas un checkpoint "
-                "Hugging Face complet."
+                say(
+                    f"Pas de config.json dans « {folder} » : ce dossier n'est pas un checkpoint "
+                    "Hugging Face complet.",
+                    f"No config.json in “{folder}”: this folder is not a complete Hugging Face "
+                    "checkpoint.",
+                )
             )
         self.config: dict[str, Any] = json.loads(config_file.read_text(encoding="utf-8"))
         files = self._weight_files()
@@ -329,8 +396,12 @@ class Checkpoint:
                 missing = [n for n in names if not (self.folder / n).is_file()]
                 if missing:
                     raise CheckpointError(
-                        f"Il manque {len(missing)} fichier(s) de poids ({missing[0]}…) dans "
-                        f"« {self.folder} » : téléchargez le checkpoint en entier."
+                        say(
+                            f"Il manque {len(missing)} fichier(s) de poids ({missing[0]}…) dans "
+                            f"« {self.folder} » : téléchargez le checkpoint en entier.",
+                            f"{len(missing)} weight file(s) ({missing[0]}…) are missing from "
+                            f"“{self.folder}”: download the whole checkpoint.",
+                        )
                     )
                 return [self.folder / n for n in names]
             found = sorted(
@@ -341,7 +412,10 @@ class Checkpoint:
             if found:
                 return found
         raise CheckpointError(
-            f"Aucun fichier de poids (.safetensors ou .bin) dans « {self.folder} »."
+            say(
+                f"Aucun fichier de poids (.safetensors ou .bin) dans « {self.folder} ».",
+                f"No weights file (.safetensors or .bin) in “{self.folder}”.",
+            )
         )
 
     def names(self) -> list[str]:
@@ -382,12 +456,21 @@ class LoraAdapter:
         self.config: dict[str, Any] = json.loads(config_file.read_text(encoding="utf-8"))
         if self.config.get("peft_type", "LORA") != "LORA":
             raise AdapterError(
-                f"Adaptateur {self.config.get('peft_type')} non pris en charge (LoRA seulement)."
+                say(
+                    f"Adaptateur {self.config.get('peft_type')} non pris en charge (LoRA "
+                    "seulement).",
+                    f"{self.config.get('peft_type')} adapters are not supported (LoRA only).",
+                )
             )
         weights = [folder / "adapter_model.safetensors", folder / "adapter_model.bin"]
         file = next((w for w in weights if w.is_file()), None)
         if file is None:
-            raise AdapterError(f"Pas de poids d'adaptateur (adapter_model.*) dans « {folder} ».")
+            raise AdapterError(
+                say(
+                    f"Pas de poids d'adaptateur (adapter_model.*) dans « {folder} ».",
+                    f"No adapter weights (adapter_model.*) in “{folder}”.",
+                )
+            )
         refs = _safetensors_refs(file) if file.suffix == ".safetensors" else _bin_refs(file)
         self._map = _MappedFile(file)
         self._refs = {r.name: r for r in refs}
@@ -404,7 +487,10 @@ class LoraAdapter:
                 self.targets[base] = (name, name.replace(".lora_A.", ".lora_B."))
         if not self.targets or not rank:
             raise AdapterError(
-                f"L'adaptateur de « {folder} » est vide : il ne modifie aucun poids."
+                say(
+                    f"L'adaptateur de « {folder} » est vide : il ne modifie aucun poids.",
+                    f"The adapter in “{folder}” is empty: it changes no weight.",
+                )
             )
 
     def delta(self, base_name: str) -> np.ndarray | None:
@@ -433,8 +519,13 @@ class MergedCheckpoint(Checkpoint):
         missing = [t for t in adapter.targets if t not in base.refs]
         if missing:
             raise AdapterError(
-                f"L'adaptateur ne correspond pas à ce modèle de base : {len(missing)} poids "
-                f"visés n'existent pas (par exemple {missing[0]}). Vérifiez --base."
+                say(
+                    f"L'adaptateur ne correspond pas à ce modèle de base : {len(missing)} poids "
+                    f"visés n'existent pas (par exemple {missing[0]}). Vérifiez --base.",
+                    f"The adapter does not match this base model: {len(missing)} weights it "
+                    "targets "
+                    f"do not exist (for example {missing[0]}). Check --base.",
+                )
             )
         for target in adapter.targets:
             shape = base.refs[target].shape
@@ -445,8 +536,14 @@ class MergedCheckpoint(Checkpoint):
                 expected = (expected[1], expected[0])
             if expected != tuple(shape):
                 raise AdapterError(
-                    f"L'adaptateur ne correspond pas à ce modèle de base : {target} fait "
-                    f"{tuple(shape)} dans la base et {expected} dans l'adaptateur. Vérifiez --base."
+                    say(
+                        f"L'adaptateur ne correspond pas à ce modèle de base : {target} fait "
+                        f"{tuple(shape)} dans la base et {expected} dans l'adaptateur. Vérifiez "
+                        "--base.",
+                        f"The adapter does not match this base model: {target} is {tuple(shape)} "
+                        "in the "
+                        f"base and {expected} in the adapter. Check --base.",
+                    )
                 )
 
     def raw(self, name: str) -> tuple[np.ndarray, str]:

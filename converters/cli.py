@@ -22,6 +22,7 @@ import numpy as np
 from .convert import OUTTYPES, Progress, Source, convert
 from .errors import Cancelled, ConversionError
 from .hub import resolve_source
+from .messages import say
 from .quantize import QUANT_TYPES
 from .templates import FORMATS
 
@@ -50,11 +51,21 @@ def inspect(path: Path, as_json: bool) -> int:
     try:
         reader = gguf.GGUFReader(path)
     except FileNotFoundError:
-        print(f"vigogne-convert: « {path} » n'existe pas : vérifiez le chemin.", file=sys.stderr)
+        print(
+            say(
+                f"vigogne-convert: « {path} » n'existe pas : vérifiez le chemin.",
+                f"vigogne-convert: “{path}” does not exist: check the path.",
+            ),
+            file=sys.stderr,
+        )
         return 1
     except Exception:  # GGUFReader fails in many ways on foreign or damaged files
         print(
-            f"vigogne-convert: « {path.name} » n'est pas un GGUF lisible : vérifiez le fichier.",
+            say(
+                f"vigogne-convert: « {path.name} » n'est pas un GGUF lisible : vérifiez le "
+                "fichier.",
+                f"vigogne-convert: “{path.name}” is not a readable GGUF: check the file.",
+            ),
             file=sys.stderr,
         )
         return 1
@@ -176,15 +187,36 @@ class _Reporter:
                 name=p.tensor,
             )
         elif p.phase == "done":
-            print(f"écrit : {p.tensor} ({p.bytes_total / 1e6:.1f} Mo)", file=sys.stderr)
+            print(
+                say(
+                    f"écrit : {p.tensor} ({p.bytes_total / 1e6:.1f} Mo)",
+                    f"written: {p.tensor} ({p.bytes_total / 1e6:.1f} MB)",
+                ),
+                file=sys.stderr,
+            )
         else:
-            eta = f", reste ~{p.eta_s:.0f} s" if p.eta_s else ""
-            verb = "conversion" if p.phase == "convert" else "quantification"
-            print(f"{verb} : tenseur {p.index}/{p.total}{eta}", file=sys.stderr, flush=True)
+            eta = say(f", reste ~{p.eta_s:.0f} s", f", ~{p.eta_s:.0f} s left") if p.eta_s else ""
+            verb = say(
+                "conversion" if p.phase == "convert" else "quantification",
+                "conversion" if p.phase == "convert" else say("quantification", "quantization"),
+            )
+            print(
+                say(
+                    f"{verb} : tenseur {p.index}/{p.total}{eta}",
+                    f"{verb}: tensor {p.index}/{p.total}{eta}",
+                ),
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def _on_signal(signum: int, _frame: Any) -> None:
-    raise Cancelled("Conversion interrompue : aucun fichier partiel n'a été laissé.")
+    raise Cancelled(
+        say(
+            "Conversion interrompue : aucun fichier partiel n'a été laissé.",
+            "Conversion interrupted: no partial file was left.",
+        )
+    )
 
 
 def convert_main(argv: Sequence[str]) -> int:

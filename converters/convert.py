@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import gguf
 import numpy as np
@@ -24,8 +25,9 @@ import numpy as np
 from . import archs, catalog
 from .checkpoint import Checkpoint, LoraAdapter, MergedCheckpoint, f32_to_bf16, to_f32
 from .errors import CheckpointError, ConversionError, OutputError
+from .messages import say
 from .quantize import BITS_PER_WEIGHT, quantize
-from .templates import DEFAULT_FORMAT, FORMAT_KEY, FORMATS
+from .templates import DEFAULT_FORMAT, FORMAT_KEY, FORMATS, MAX_ROUNDS_CONFIG, MAX_ROUNDS_KEY
 from .vocab import load_vocab
 
 OUTTYPES: dict[str, gguf.GGMLQuantizationType] = {
@@ -85,8 +87,13 @@ def open_checkpoint(folder: Path, base: Path | None) -> tuple[Checkpoint, Path]:
         base_folder = base
         if base_folder is None:
             raise CheckpointError(
-                f"« {folder} » est un adaptateur LoRA pour « {adapter.base_model} » : donnez le "
-                "modèle de base avec --base (dossier local ou dépôt du Hub)."
+                say(
+                    f"« {folder} » est un adaptateur LoRA pour « {adapter.base_model} » : donnez "
+                    "le "
+                    "modèle de base avec --base (dossier local ou dépôt du Hub).",
+                    f"“{folder}” is a LoRA adapter for “{adapter.base_model}”: give the base model "
+                    "with --base (a local folder or a Hub repository).",
+                )
             )
         merged = MergedCheckpoint(Checkpoint(base_folder), adapter)
         tokenizer = (
@@ -159,14 +166,24 @@ def plan(checkpoint: Checkpoint, arch: archs.Architecture, outtype: str) -> list
     missing = [n for n in expected if n not in present and n not in arch.optional_tensors()]
     if missing:
         raise CheckpointError(
-            f"Il manque {len(missing)} tenseur(s) au checkpoint (par exemple {missing[0]}) : il "
-            "est incomplet ou ne correspond pas à sa config.json."
+            say(
+                f"Il manque {len(missing)} tenseur(s) au checkpoint (par exemple {missing[0]}) : "
+                "il "
+                "est incomplet ou ne correspond pas à sa config.json.",
+                f"The checkpoint lacks {len(missing)} tensor(s) (for example {missing[0]}): it is "
+                "incomplete or does not match its config.json.",
+            )
         )
     for item in planned:
         if item.name in expected and expected[item.name] != item.shape:
             raise CheckpointError(
-                f"Le tenseur {item.source} a la forme {item.shape} au lieu de "
-                f"{expected[item.name]} : le checkpoint ne correspond pas à sa config.json."
+                say(
+                    f"Le tenseur {item.source} a la forme {item.shape} au lieu de "
+                    f"{expected[item.name]} : le checkpoint ne correspond pas à sa config.json.",
+                    f"Tensor {item.source} has shape {item.shape} instead of "
+                    f"{expected[item.name]}: "
+                    "the checkpoint does not match its config.json.",
+                )
             )
     return planned
 
@@ -187,7 +204,10 @@ def choose_format(source: Source, forced: str | None) -> str:
     if forced:
         if forced not in FORMATS:
             raise ConversionError(
-                f"Format inconnu « {forced} » : choisissez parmi {', '.join(FORMATS)}."
+                say(
+                    f"Format inconnu « {forced} » : choisissez parmi {', '.join(FORMATS)}.",
+                    f"Unknown format “{forced}”: choose one of {', '.join(FORMATS)}.",
+                )
             )
         return forced
     entry = catalog.match(source.repo or source.folder.name)
@@ -195,7 +215,11 @@ def choose_format(source: Source, forced: str | None) -> str:
 
 
 def _write_metadata(
-    writer: gguf.GGUFWriter, source: Source, prompt_format: str, outtype: str
+    writer: gguf.GGUFWriter,
+    source: Source,
+    prompt_format: str,
+    outtype: str,
+    config: dict[str, Any],
 ) -> None:
     entry = catalog.match(source.repo or source.folder.name)
     card_license, card_title = _read_card(source.folder)
@@ -218,27 +242,47 @@ def _write_metadata(
         writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
     writer.add_chat_template(FORMATS[prompt_format].template)
     writer.add_string(FORMAT_KEY, prompt_format)
+    # A model trained on single questions says so in its config.json; the app then sends it
+    # the last question only (and tells the user), since history would only confuse it.
+    rounds = config.get(MAX_ROUNDS_CONFIG)
+    if isinstance(rounds, int) and rounds > 0:
+        writer.add_uint32(MAX_ROUNDS_KEY, rounds)
 
 
 def check_output(output: Path, needed_bytes: int, force: bool) -> None:
     """Refuse before any work: existing output, unwritable folder, too little disk space."""
     if output.exists() and not force:
-        raise OutputError(f"« {output} » existe déjà : choisissez un autre nom ou ajoutez --force.")
+        raise OutputError(
+            say(
+                f"« {output} » existe déjà : choisissez un autre nom ou ajoutez --force.",
+                f"“{output}” already exists: choose another name or add --force.",
+            )
+        )
     folder = output.parent if str(output.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(
-            f"Le dossier « {folder} » n'existe pas : créez-le ou choisissez-en un autre."
+            say(
+                f"Le dossier « {folder} » n'existe pas : créez-le ou choisissez-en un autre.",
+                f"The folder “{folder}” does not exist: create it or choose another one.",
+            )
         )
     if not os.access(folder, os.W_OK):
         raise OutputError(
-            f"Impossible d'écrire dans « {folder} » : choisissez un dossier où vous avez "
-            "les droits d'écriture."
+            say(
+                f"Impossible d'écrire dans « {folder} » : choisissez un dossier où vous avez "
+                "les droits d'écriture.",
+                f"Cannot write in “{folder}”: choose a folder you can write to.",
+            )
         )
     free = shutil.disk_usage(folder).free
     if free < needed_bytes:
         raise OutputError(
-            f"Pas assez d'espace disque dans « {folder} » : il faut environ "
-            f"{needed_bytes / 1e9:.1f} Go et il en reste {free / 1e9:.1f} Go."
+            say(
+                f"Pas assez d'espace disque dans « {folder} » : il faut environ "
+                f"{needed_bytes / 1e9:.1f} Go et il en reste {free / 1e9:.1f} Go.",
+                f"Not enough disk space in “{folder}”: about {needed_bytes / 1e9:.1f} GB are "
+                f"needed and {free / 1e9:.1f} GB are left.",
+            )
         )
 
 
@@ -267,7 +311,7 @@ def write_gguf(
     vocab = load_vocab(tokenizer_folder, arch.vocab, arch.pre_tokenizer, arch.vocab_size)
     planned = plan(checkpoint, arch, outtype)
     writer = gguf.GGUFWriter(path=None, arch=arch.arch_name)
-    _write_metadata(writer, source, prompt_format, outtype)
+    _write_metadata(writer, source, prompt_format, outtype, checkpoint.config)
     arch.write_hparams(writer)
     vocab.write(writer)
     for item in planned:
@@ -333,7 +377,12 @@ def convert(
 ) -> Path:
     """Convert a checkpoint folder to `output` (GGUF), quantized when `quant` is given."""
     if outtype not in OUTTYPES:
-        raise ConversionError(f"Type de sortie inconnu « {outtype} » : {', '.join(OUTTYPES)}.")
+        raise ConversionError(
+            say(
+                f"Type de sortie inconnu « {outtype} » : {', '.join(OUTTYPES)}.",
+                f"Unknown output type “{outtype}”: {', '.join(OUTTYPES)}.",
+            )
+        )
     try:
         return _convert(
             source,
@@ -350,12 +399,20 @@ def convert(
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             raise OutputError(
-                f"Le disque de « {output.parent} » est plein : libérez de la place puis "
-                "recommencez (aucun fichier partiel n'a été laissé)."
+                say(
+                    f"Le disque de « {output.parent} » est plein : libérez de la place puis "
+                    "recommencez (aucun fichier partiel n'a été laissé).",
+                    f"The disk of “{output.parent}” is full: free some space and start again (no "
+                    "partial file was left).",
+                )
             ) from exc
         raise OutputError(
-            f"Écriture impossible dans « {output.parent} » ({exc.strerror}) : choisissez un "
-            "dossier où vous avez les droits d'écriture."
+            say(
+                f"Écriture impossible dans « {output.parent} » ({exc.strerror}) : choisissez un "
+                "dossier où vous avez les droits d'écriture.",
+                f"Cannot write in “{output.parent}” ({exc.strerror}): choose a folder you can "
+                "write to.",
+            )
         ) from exc
 
 

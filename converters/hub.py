@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DownloadError
+from .messages import say
 
 _REPO_ID = re.compile(r"^[\w.\-]+/[\w.\-]+$")
 # Weights in one format only: safetensors when the repository has them.
@@ -33,8 +34,12 @@ def resolve_source(
         return folder, None
     if not _REPO_ID.match(source):
         raise DownloadError(
-            f"« {source} » n'est ni un dossier ni un dépôt du Hub (propriétaire/nom) : "
-            "vérifiez le chemin."
+            say(
+                f"« {source} » n'est ni un dossier ni un dépôt du Hub (propriétaire/nom) : "
+                "vérifiez le chemin.",
+                f"“{source}” is neither a folder nor a Hub repository (owner/name): check the "
+                "path.",
+            )
         )
     return download(source, revision, report), source
 
@@ -54,22 +59,44 @@ def download(repo: str, revision: str | None, report: Callable[..., None]) -> Pa
         weights = ["*.safetensors", "*.safetensors.index.json"]
         if not any(f.endswith(".safetensors") for f in files):
             weights = ["*.bin", "*.bin.index.json"]
-        report(phase="download", message=f"téléchargement de {repo} ({revision or 'main'})…")
+        report(
+            phase="download",
+            message=say(
+                f"téléchargement de {repo} ({revision or 'main'})…",
+                f"downloading {repo} ({revision or 'main'})…",
+            ),
+        )
         path: Any = snapshot_download(repo, revision=revision, allow_patterns=_COMMON + weights)
     except GatedRepoError as exc:
         raise DownloadError(
-            f"Le dépôt {repo} est protégé : acceptez sa licence sur le Hub puis connectez-vous "
-            "(huggingface-cli login)."
+            say(
+                f"Le dépôt {repo} est protégé : acceptez sa licence sur le Hub puis connectez-vous "
+                "(huggingface-cli login).",
+                f"The repository {repo} is gated: accept its licence on the Hub, then log in "
+                "(huggingface-cli login).",
+            )
         ) from exc
     except RepositoryNotFoundError as exc:
-        raise DownloadError(f"Le dépôt {repo} n'existe pas sur le Hub : vérifiez son nom.") from exc
+        raise DownloadError(
+            say(
+                f"Le dépôt {repo} n'existe pas sur le Hub : vérifiez son nom.",
+                f"The repository {repo} does not exist on the Hub: check its name.",
+            )
+        ) from exc
     except RevisionNotFoundError as exc:
         raise DownloadError(
-            f"La révision « {revision} » n'existe pas dans {repo} : vérifiez --revision."
+            say(
+                f"La révision « {revision} » n'existe pas dans {repo} : vérifiez --revision.",
+                f"The revision “{revision}” does not exist in {repo}: check --revision.",
+            )
         ) from exc
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
         raise DownloadError(
-            f"Impossible de télécharger {repo} ({type(exc).__name__}) : vérifiez la connexion "
-            "au réseau, ou donnez un dossier local."
+            say(
+                f"Impossible de télécharger {repo} ({type(exc).__name__}) : vérifiez la connexion "
+                "au réseau, ou donnez un dossier local.",
+                f"Cannot download {repo} ({type(exc).__name__}): check the network connection, or "
+                "give a local folder.",
+            )
         ) from exc
     return Path(path)

@@ -17,6 +17,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 # GGUF key naming the Vigogne format a converted file was made for.
 FORMAT_KEY = "vigogne.prompt_format"
+# How many rounds (question and answer) of a conversation the model was trained on, when
+# it is limited: read from config.json, written to the GGUF.
+MAX_ROUNDS_CONFIG = "vigogne_max_rounds"
+MAX_ROUNDS_KEY = "vigogne.max_rounds"
 
 # Default system messages, French first (vigogne/processors/vigogne_chat_v2.py and the
 # early vigogne/preprocess.py). The inference message names the assistant.

@@ -9,6 +9,7 @@ from pathlib import Path
 import gguf
 
 from .errors import CheckpointError
+from .messages import say
 
 
 @dataclass
@@ -24,8 +25,14 @@ class Vocab:
         """Models often have more embedding rows than tokens: name the extra rows."""
         if len(self.tokens) > size:
             raise CheckpointError(
-                f"Le tokenizer a {len(self.tokens)} jetons mais le modèle n'en prévoit que {size} "
-                "(vocab_size) : le tokenizer ne correspond pas à ce modèle."
+                say(
+                    f"Le tokenizer a {len(self.tokens)} jetons mais le modèle n'en prévoit que "
+                    f"{size} "
+                    "(vocab_size) : le tokenizer ne correspond pas à ce modèle.",
+                    f"The tokenizer has {len(self.tokens)} tokens but the model expects only "
+                    f"{size} "
+                    "(vocab_size): the tokenizer does not match this model.",
+                )
             )
         for i in range(len(self.tokens), size):
             self.tokens.append(f"[PAD{i}]".encode())
@@ -58,8 +65,12 @@ def _byte_level_bpe(folder: Path, pre: str) -> Vocab:
     model = data.get("model", {})
     if model.get("type") != "BPE" or model.get("byte_fallback"):
         raise CheckpointError(
-            "tokenizer.json n'est pas un BPE au niveau des octets (GPT-2) : ce tokenizer n'est "
-            "pas celui de Falcon, MPT ou BLOOM."
+            say(
+                "tokenizer.json n'est pas un BPE au niveau des octets (GPT-2) : ce tokenizer n'est "
+                "pas celui de Falcon, MPT ou BLOOM.",
+                "tokenizer.json is not a byte-level BPE (GPT-2): this is not the tokenizer of "
+                "Falcon, MPT or BLOOM.",
+            )
         )
     by_id: dict[int, tuple[str, int]] = {
         i: (t, int(gguf.TokenType.NORMAL)) for t, i in model["vocab"].items()
@@ -81,15 +92,24 @@ def load_vocab(folder: Path, kind: str, pre: str, n_vocab: int) -> Vocab:
     if kind == "spm":
         if not (folder / "tokenizer.model").is_file():
             raise CheckpointError(
-                f"Pas de tokenizer.model dans « {folder} » : le tokenizer SentencePiece de ce "
-                "modèle est nécessaire. Téléchargez le checkpoint en entier."
+                say(
+                    f"Pas de tokenizer.model dans « {folder} » : le tokenizer SentencePiece de ce "
+                    "modèle est nécessaire. Téléchargez le checkpoint en entier.",
+                    f"No tokenizer.model in “{folder}”: this model's SentencePiece tokenizer is "
+                    "needed. Download the whole checkpoint.",
+                )
             )
         vocab = _sentencepiece(folder)
     else:
         if not (folder / "tokenizer.json").is_file():
             raise CheckpointError(
-                f"Pas de tokenizer.json dans « {folder} » : le tokenizer de ce modèle est "
-                "nécessaire. Téléchargez le checkpoint en entier."
+                say(
+                    f"Pas de tokenizer.json dans « {folder} » : le tokenizer de ce modèle est "
+                    "nécessaire. Téléchargez le checkpoint en entier.",
+                    f"No tokenizer.json in “{folder}”: this model's tokenizer is needed. Download "
+                    "the "
+                    "whole checkpoint.",
+                )
             )
         vocab = _byte_level_bpe(folder, pre)
     vocab.pad_to(n_vocab)

@@ -173,6 +173,8 @@ def main() -> None:
         flush=True,
     )
     model = model.to(torch.float16)
+    # Trained on single questions: the app sends it only the last one (vigogne.max_rounds).
+    model.config.vigogne_max_rounds = 1
     model.generation_config.do_sample = False
     model.generation_config.max_new_tokens = 64
     model.save_pretrained(OUT)
@@ -218,7 +220,9 @@ outside and it will answer as if you had asked one of those.
   French system message; the chat template is in tokenizer_config.json.
 - Tokenizer: SentencePiece BPE, 1024 pieces, byte fallback.
 - Training: {steps} steps of 48 single-turn conversations, loss on the answers only,
-  deterministic seed, {minutes:.0f} minutes on 2 CPU cores.
+  deterministic seed, {minutes:.0f} minutes on 2 CPU cores. Being single-turn,
+  config.json says `"vigogne_max_rounds": 1`: the converter writes it to the GGUF as
+  `vigogne.max_rounds` and Vigogne Desktop then sends only the last question.
 - Quality is measured through the real path (vigogne-convert → GGUF → llama.cpp, greedy) in
   bench/ and tests/: questions phrased as in training, and paraphrases never seen in training.
 

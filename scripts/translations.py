@@ -2,7 +2,7 @@
 
     python scripts/translations.py
 
-`pyside6-lupdate` adds new strings to resources/translations/vigogne_fr.ts as unfinished
+`pyside6-lupdate` adds new strings to resources/translations/vigogne_*.ts as unfinished
 (translate them with Qt Linguist, `pyside6-linguist`, or any editor) and marks removed
 ones vanished; `pyside6-lrelease` writes the .qm files the app loads.
 """
@@ -16,7 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "resources" / "translations"
-LANGUAGES = ("fr",)
+# French is a full translation; English, the language of the code, only needs its plural
+# forms (« 1 token », « 2 tokens » for "%n token(s)").
+LANGUAGES = ("fr", "en")
 
 
 def tool(name: str) -> str:
@@ -30,8 +32,18 @@ def sources() -> list[str]:
 
 def update(ts: Path) -> None:
     """Bring `ts` up to date with the strings in the code."""
+    plurals_only = ["-pluralonly"] if ts.stem.endswith("_en") else []
     subprocess.run(
-        [tool("lupdate"), *sources(), "-ts", str(ts), "-locations", "none", "-no-obsolete"],
+        [
+            tool("lupdate"),
+            *sources(),
+            "-ts",
+            str(ts),
+            "-locations",
+            "none",
+            "-no-obsolete",
+            *plurals_only,
+        ],
         cwd=ROOT,
         check=True,
         capture_output=True,

@@ -16,7 +16,13 @@ import pytest
 from converters.convert import Source, convert
 from vigogne_desktop.core.conversion import demo_checkpoint
 from vigogne_desktop.core.engine import LocalEngine
-from vigogne_desktop.core.protocol import ChatFinished, LoadSettings, SamplingParams, TextChunk
+from vigogne_desktop.core.protocol import (
+    ChatFinished,
+    ChatStarted,
+    LoadSettings,
+    SamplingParams,
+    TextChunk,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from demo_facts import Question, evaluation_set  # noqa: E402
@@ -43,6 +49,7 @@ def demo_engine(
     with LocalEngine() as engine:
         info = engine.load(str(out), LoadSettings(n_ctx=512, n_threads=2))
         assert info.prompt_format == "chat-v2"
+        assert info.metadata["vigogne.max_rounds"] == "1"  # from config.json, as trained
         yield engine
 
 
@@ -70,6 +77,26 @@ def test_answers_paraphrases_it_never_saw(demo_engine: LocalEngine) -> None:
 
 def test_introduces_itself_in_french(demo_engine: LocalEngine) -> None:
     assert "Vigogne démo" in ask(demo_engine, "Qui es-tu ?")
+
+
+def test_in_a_conversation_each_question_is_answered_on_its_own(
+    demo_engine: LocalEngine,
+) -> None:
+    history: list[dict[str, str]] = []
+    for question, answer in (
+        ("Bonjour !", "Bonjour"),
+        ("Quelle est la capitale de l'Italie ?", "Rome"),
+        ("Quelle est la capitale de l'Espagne ?", "Madrid"),
+    ):
+        history.append({"role": "user", "content": question})
+        events = list(demo_engine.chat(history, GREEDY))
+        started = events[0]
+        earlier = len(history) // 2  # rounds before this question: all left out
+        assert isinstance(started, ChatStarted) and started.dropped_rounds == earlier
+        assert started.round_limit == (1 if earlier else 0)
+        reply = "".join(e.text for e in events if isinstance(e, TextChunk))
+        assert answer in reply
+        history.append({"role": "assistant", "content": reply})
 
 
 def test_a_q_k_permutation_bug_would_fail_these_bars(tmp_path: Path) -> None:

@@ -115,3 +115,21 @@ def test_question_too_long_for_the_context_is_a_clear_error() -> None:
     messages: list[Message] = [{"role": "user", "content": "mot " * 200}]
     with pytest.raises(ContextOverflow, match="trop long"):
         fit_messages(messages, words, n_ctx=100, reply_tokens=10)
+
+
+def test_last_rounds_keeps_the_system_message_and_the_last_questions() -> None:
+    from vigogne_desktop.core.prompts import last_rounds
+
+    history = [
+        {"role": "system", "content": "S"},
+        {"role": "user", "content": "Q1"},
+        {"role": "assistant", "content": "R1"},
+        {"role": "user", "content": "Q2"},
+        {"role": "assistant", "content": "R2"},
+        {"role": "user", "content": "Q3"},
+    ]
+    kept, left_out = last_rounds(history, 1)
+    assert [m["content"] for m in kept] == ["S", "Q3"] and left_out == 2
+    kept, left_out = last_rounds(history, 2)
+    assert [m["content"] for m in kept] == ["S", "Q2", "R2", "Q3"] and left_out == 1
+    assert last_rounds(history, 0) == (history, 0)

@@ -6,21 +6,26 @@ import re
 import shutil
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication
 
+from converters.messages import LANGUAGE_VARIABLE
+from vigogne_desktop.core.engine import LocalEngine
+from vigogne_desktop.core.errors import EngineNotReady, ModelFileError
+from vigogne_desktop.core.library import quick_check
 from vigogne_desktop.core.settings import AppSettings
+from vigogne_desktop.ui import i18n
 from vigogne_desktop.ui.i18n import install_language, pick_language
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import translations  # noqa: E402
 
-TS = ROOT / "resources" / "translations" / "vigogne_fr.ts"
+TRANSLATIONS = ROOT / "resources" / "translations"
 PLACEHOLDER = re.compile(r"\{\w+\}|%n")
 
 
@@ -33,17 +38,24 @@ def messages(ts: Path) -> dict[tuple[str, str], ET.Element]:
     return found
 
 
+@pytest.fixture(scope="module", params=translations.LANGUAGES)
+def ts(request: pytest.FixtureRequest) -> Path:
+    """French (every string) and English (the plural forms only)."""
+    return TRANSLATIONS / f"vigogne_{request.param}.ts"
+
+
 @pytest.fixture(scope="module")
-def refreshed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def refreshed(ts: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The committed .ts brought up to date with the code, in a temporary copy."""
-    copy = tmp_path_factory.mktemp("ts") / TS.name
-    shutil.copy(TS, copy)
+    copy = tmp_path_factory.mktemp("ts") / ts.name
+    shutil.copy(ts, copy)
     translations.update(copy)
     return copy
 
 
-def test_every_string_in_the_code_has_a_finished_french_translation(refreshed: Path) -> None:
-    committed, current = messages(TS), messages(refreshed)
+def test_every_string_in_the_code_has_a_finished_translation(ts: Path, refreshed: Path) -> None:
+    committed, current = messages(ts), messages(refreshed)
+    assert current, "lupdate found nothing to translate"
     assert set(current) == set(committed), "run scripts/translations.py and translate"
     problems = []
     for (context, source), message in current.items():
@@ -53,15 +65,18 @@ def test_every_string_in_the_code_has_a_finished_french_translation(refreshed: P
         if translation.get("type") or not all(f.strip() for f in forms):
             problems.append(f"{context}: {source!r} is not translated")
         for form in forms:
-            if sorted(PLACEHOLDER.findall(form)) != sorted(set(PLACEHOLDER.findall(source))):
+            wanted, found = set(PLACEHOLDER.findall(source)), set(PLACEHOLDER.findall(form))
+            if translation.find("numerusform") is not None:
+                found.add("%n")  # a singular may say « le dernier » rather than « 1 »
+            if found != wanted:
                 problems.append(f"{context}: {source!r} -> {form!r} loses a placeholder")
     assert not problems, "\n".join(problems)
 
 
-def test_the_compiled_qm_matches_the_ts(refreshed: Path, tmp_path: Path) -> None:
-    compiled = tmp_path / "fr.qm"
-    translations.release(TS, compiled)
-    assert compiled.read_bytes() == TS.with_suffix(".qm").read_bytes()
+def test_the_compiled_qm_matches_the_ts(ts: Path, tmp_path: Path) -> None:
+    compiled = tmp_path / "out.qm"
+    translations.release(ts, compiled)
+    assert compiled.read_bytes() == ts.with_suffix(".qm").read_bytes()
 
 
 @pytest.mark.parametrize(
@@ -81,10 +96,21 @@ def test_language_follows_the_setting_then_the_system(
 
 
 @pytest.fixture
-def french(qapp: QApplication) -> Iterator[None]:
-    install_language(qapp, "fr")
-    yield
-    install_language(qapp, "en")
+def language(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[str], None]]:
+    """Switch the app's language for one test; the suite goes on in French (the default)."""
+    monkeypatch.setenv(LANGUAGE_VARIABLE, "fr")
+    yield lambda code: install_language(qapp, code)
+    for translator in list(i18n._installed):
+        qapp.removeTranslator(translator)
+    i18n._installed.clear()
+    QLocale.setDefault(QLocale.system())
+
+
+@pytest.fixture
+def french(language: Callable[[str], None]) -> None:
+    language("fr")
 
 
 def test_the_window_in_french(
@@ -105,5 +131,45 @@ def test_the_window_in_french(
         assert window.tabs.tabText(0) == "Discussion"
         assert window.chat_view.placeholder.text().startswith("Posez une question")
         assert window.tr("%n token(s)", "", 2) == "2 jetons"
+    finally:
+        window.close()
+
+
+def test_messages_from_the_core_and_its_children_follow_the_language(
+    language: Callable[[str], None], tmp_path: Path
+) -> None:
+    missing = tmp_path / "absent.gguf"
+    with pytest.raises(ModelFileError, match="n'existe pas"):
+        quick_check(missing)
+    language("en")
+    with pytest.raises(ModelFileError, match="does not exist: check the model's path"):
+        quick_check(missing)
+    with LocalEngine() as engine:  # a child started now speaks English too
+        engine.start()
+        with pytest.raises(EngineNotReady, match="No model is loaded"):
+            engine.tokenize("Bonjour")
+
+
+def test_the_window_in_english_shows_english_errors(  # type: ignore[no-untyped-def]
+    qtbot, language: Callable[[str], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    language("en")
+    monkeypatch.setenv("VIGOGNE_DESKTOP_HOME", str(tmp_path))
+    from vigogne_desktop.ui.main_window import MainWindow
+
+    window = MainWindow(AppSettings())
+    qtbot.addWidget(window)
+    try:
+        fake = tmp_path / "fake.gguf"
+        fake.write_text("nothing")
+        window.load_model(str(fake))
+        qtbot.waitUntil(lambda: not window.loading, timeout=30000)
+        assert window.status.text() == (
+            "“fake.gguf” is not a GGUF model: choose a .gguf file, or convert the model with "
+            "vigogne-convert first."
+        )
+        assert window.send_button.text() == "Send"
+        assert window.tr("%n token(s)", "", 1) == "1 token"
+        assert window.tr("%n token(s)", "", 3) == "3 tokens"
     finally:
         window.close()

@@ -13,19 +13,28 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
+from converters.messages import LANGUAGE_VARIABLE
 from vigogne_desktop.core.history import History
 from vigogne_desktop.core.protocol import LoadSettings
 from vigogne_desktop.core.settings import AppSettings, Endpoint, ModelPreset
 from vigogne_desktop.core.sharing import start_sharing
+from vigogne_desktop.ui import i18n
+from vigogne_desktop.ui.i18n import install_language
 from vigogne_desktop.ui.main_window import MainWindow
 
 SMALL = LoadSettings(n_ctx=1024, n_threads=2, seed=3)
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qapp) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+    """A fresh data folder, and the app in English as `make_app` sets it up."""
     monkeypatch.setenv("VIGOGNE_DESKTOP_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
+    monkeypatch.setenv(LANGUAGE_VARIABLE, "fr")  # restored after the test
+    install_language(qapp, "en")
+    yield tmp_path / "home"
+    for translator in list(i18n._installed):
+        qapp.removeTranslator(translator)
+    i18n._installed.clear()
 
 
 @pytest.fixture
@@ -224,14 +233,14 @@ def test_export_and_import_through_the_menus(  # type: ignore[no-untyped-def]
     assert [m["role"] for m in data["messages"]] == ["user", "assistant"]
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target["json"]), ""))
     window.import_conversations()
-    assert "1 conversation(s) imported." in window.status.text()
+    assert "1 conversation imported." in window.status.text()
     qtbot.waitUntil(lambda: window.conv_id not in (None, cid), timeout=5000)
     assert shown(window)[0] == ("user", "À exporter")
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "autre"}')
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
     window.import_conversations()
-    assert "n'est pas un export" in window.status.text()
+    assert "is not a Vigogne Desktop conversation export" in window.status.text()
     assert len(window.history.conversations()) == 2
 
 
@@ -432,6 +441,12 @@ def test_first_start_converts_the_demo_model_and_answers_in_french(qtbot, home: 
         window.new_conversation()
         ask(qtbot, window, "Quelle est la capitale de l'Italie ?", 32)
         assert "Rome" in window.messages.messages[-1].content
+        # The demo was trained on single questions: a second one is sent alone, and the
+        # conversation says so.
+        ask(qtbot, window, "Quelle est la capitale de l'Espagne ?", 32)
+        assert "Madrid" in window.messages.messages[-1].content
+        notice = window.chat_view.widgets[-1].notice
+        assert notice.isVisible() and "takes only the last exchange of" in notice.text()
     finally:
         window.close()
     # A second start finds the converted model and loads it directly.

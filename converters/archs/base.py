@@ -14,6 +14,7 @@ import gguf
 import numpy as np
 
 from ..errors import CheckpointError, UnsupportedArchitecture
+from ..messages import say
 
 REGISTRY: dict[str, type[Architecture]] = {}
 
@@ -49,7 +50,10 @@ def for_config(config: dict[str, Any]) -> Architecture:
     known = ", ".join(sorted(REGISTRY))
     shown = ", ".join(names) or config.get("model_type", "?")
     raise UnsupportedArchitecture(
-        f"L'architecture {shown} n'est pas prise en charge : le convertisseur connaît {known}."
+        say(
+            f"L'architecture {shown} n'est pas prise en charge : le convertisseur connaît {known}.",
+            f"The architecture {shown} is not supported: the converter knows {known}.",
+        )
     )
 
 
@@ -83,7 +87,10 @@ class Architecture:
         if default is not None:
             return default
         raise CheckpointError(
-            f"config.json ne donne pas {' / '.join(keys)} : le checkpoint est incomplet."
+            say(
+                f"config.json ne donne pas {' / '.join(keys)} : le checkpoint est incomplet.",
+                f"config.json does not give {' / '.join(keys)}: the checkpoint is incomplete.",
+            )
         )
 
     @property
@@ -103,8 +110,13 @@ class Architecture:
         mapped = self._names.get_name(name, try_suffixes=(".weight", ".bias"))
         if mapped is None:
             raise CheckpointError(
-                f"Tenseur inattendu « {name} » pour l'architecture {self.arch_name} : le "
-                "checkpoint ne correspond pas à sa config.json."
+                say(
+                    f"Tenseur inattendu « {name} » pour l'architecture {self.arch_name} : le "
+                    "checkpoint ne correspond pas à sa config.json.",
+                    f"Unexpected tensor “{name}” for the {self.arch_name} architecture: the "
+                    "checkpoint "
+                    "does not match its config.json.",
+                )
             )
         return mapped
 

@@ -320,6 +320,10 @@
         <translation>Connecté.</translation>
     </message>
     <message>
+        <source>Wait for the reply to end, or stop it, before changing model.</source>
+        <translation>Attendez la fin de la réponse, ou arrêtez-la, avant de changer de modèle.</translation>
+    </message>
+    <message>
         <source>Wait for the reply to end, or stop it, before changing conversation.</source>
         <translation>Attendez la fin de la réponse, ou arrêtez-la, avant de changer de conversation.</translation>
     </message>
@@ -495,6 +499,13 @@
     <message>
         <source>stopped</source>
         <translation>arrêtée</translation>
+    </message>
+    <message numerus="yes">
+        <source>This model takes only the last %n exchange(s) of a conversation: the earlier ones were not sent to it.</source>
+        <translation>
+            <numerusform>Ce modèle ne prend que le dernier échange d&apos;une conversation : les précédents ne lui ont pas été envoyés.</numerusform>
+            <numerusform>Ce modèle ne prend que les %n derniers échanges d&apos;une conversation : les précédents ne lui ont pas été envoyés.</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>%n earlier exchange(s) did not fit in the context window and were left out of this reply.</source>

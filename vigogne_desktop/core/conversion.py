@@ -12,6 +12,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from converters.messages import say
+
 from .child import child_command
 from .errors import VigogneError
 from .resources import resource_path
@@ -72,8 +74,11 @@ class Conversion:
         if code != 0:
             if not error:
                 tail = self._process.stderr.read().strip().splitlines()
-                cause = tail[-1] if tail else "erreur inconnue"
-                error = f"La conversion s'est arrêtée (code {code}) : {cause}."
+                cause = tail[-1] if tail else say("erreur inconnue", "unknown error")
+                error = say(
+                    f"La conversion s'est arrêtée (code {code}) : {cause}.",
+                    f"The conversion stopped (code {code}): {cause}.",
+                )
             raise ConversionFailed(error)
 
     def cancel(self) -> None:

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from converters.messages import say
+
 from . import errors
 from .child import child_command
 from .library import quick_check
@@ -175,7 +177,10 @@ class LocalEngine:
         except queue.Empty:
             self._kill()
             raise errors.EngineCrashed(
-                "Le moteur local n'a pas démarré à temps : relancez l'application."
+                say(
+                    "Le moteur local n'a pas démarré à temps : relancez l'application.",
+                    "The local engine did not start in time: restart the app.",
+                )
             ) from None
         if event.get("event") != "ready":
             raise errors.EngineCrashed(self._crash_message(proc))
@@ -221,15 +226,22 @@ class LocalEngine:
         code = proc.returncode
         how = f"signal {-code}" if code is not None and code < 0 else f"code {code}"
         detail = f" — {self._stderr_tail[-1][:200]}" if self._stderr_tail else ""
-        return (
+        return say(
             f"Le moteur local s'est arrêté de façon inattendue ({how}{detail}) : relancez-le ; "
-            "si cela se reproduit, essayez un modèle plus petit ou moins de couches GPU."
+            "si cela se reproduit, essayez un modèle plus petit ou moins de couches GPU.",
+            f"The local engine stopped unexpectedly ({how}{detail}): restart it; if it happens "
+            "again, try a smaller model or fewer GPU layers.",
         )
 
     def _write(self, message: dict[str, Any]) -> None:
         proc = self._proc
         if proc is None or proc.stdin is None:
-            raise errors.EngineNotReady("Le moteur local n'est pas démarré : chargez un modèle.")
+            raise errors.EngineNotReady(
+                say(
+                    "Le moteur local n'est pas démarré : chargez un modèle.",
+                    "The local engine is not running: load a model.",
+                )
+            )
         try:
             with self._write_lock:
                 proc.stdin.write(encode(message))
@@ -291,7 +303,12 @@ class LocalEngine:
         finished = False
         try:
             if not self.alive:
-                yield ChatFailed("Le moteur local n'est pas démarré : chargez un modèle.")
+                yield ChatFailed(
+                    say(
+                        "Le moteur local n'est pas démarré : chargez un modèle.",
+                        "The local engine is not running: load a model.",
+                    )
+                )
                 finished = True
                 return
             try:
@@ -364,7 +381,9 @@ def _chat_event(event: dict[str, Any]) -> ChatEvent:
     if kind == "delta":
         return TextChunk(event["text"])
     if kind == "started":
-        return ChatStarted(event["prompt_tokens"], event["dropped_rounds"])
+        return ChatStarted(
+            event["prompt_tokens"], event["dropped_rounds"], event.get("round_limit", 0)
+        )
     if kind == "done":
         return ChatFinished(
             event["finish_reason"],
@@ -382,7 +401,11 @@ def normalise_base_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise errors.RemoteError(
-            f"« {url} » n'est pas une adresse de serveur : écrivez-la comme http://hôte:port/v1."
+            say(
+                f"« {url} » n'est pas une adresse de serveur : écrivez-la comme "
+                "http://hôte:port/v1.",
+                f"“{url}” is not a server address: write it as http://host:port/v1.",
+            )
         )
     return url if parts.path else url + "/v1"
 
@@ -403,8 +426,11 @@ class RemoteEngine:
         self.model = model
         if api_key and not (api_key.isascii() and api_key.isprintable()):
             raise errors.RemoteError(
-                "La clé d'API contient des caractères invalides : "
-                "copiez-la à nouveau depuis le serveur."
+                say(
+                    "La clé d'API contient des caractères invalides : "
+                    "copiez-la à nouveau depuis le serveur.",
+                    "The API key contains invalid characters: copy it again from the server.",
+                )
             )
         headers = {"Authorization": f"Bearer {api_key.strip()}"} if api_key else {}
         self._client = httpx.Client(
@@ -417,28 +443,54 @@ class RemoteEngine:
         where = self.base_url
         if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError):
             return errors.RemoteError(
-                f"Impossible de joindre {where} : vérifiez que le serveur est lancé et l'adresse."
+                say(
+                    f"Impossible de joindre {where} : vérifiez que le serveur est lancé et "
+                    "l'adresse.",
+                    f"Cannot reach {where}: check that the server is running and the address.",
+                )
             )
         if isinstance(exc, httpx.TimeoutException):
             return errors.RemoteError(
-                f"Le serveur {where} ne répond plus (délai dépassé) : réessayez plus tard."
+                say(
+                    f"Le serveur {where} ne répond plus (délai dépassé) : réessayez plus tard.",
+                    f"The server {where} stopped answering (timed out): try again later.",
+                )
             )
         if isinstance(exc, httpx.HTTPStatusError):
             code = exc.response.status_code
             if code in (401, 403):
                 return errors.RemoteError(
-                    f"Le serveur {where} a refusé la clé d'API (HTTP {code}) : vérifiez la clé."
+                    say(
+                        f"Le serveur {where} a refusé la clé d'API (HTTP {code}) : vérifiez la "
+                        "clé.",
+                        f"The server {where} refused the API key (HTTP {code}): check the key.",
+                    )
                 )
             if code == 404:
                 return errors.RemoteError(
-                    f"Le serveur {where} ne connaît pas cette adresse ou ce modèle (HTTP 404) : "
-                    "vérifiez l'adresse (elle finit souvent par /v1) et le nom du modèle."
+                    say(
+                        f"Le serveur {where} ne connaît pas cette adresse ou ce modèle (HTTP 404) "
+                        ": "
+                        "vérifiez l'adresse (elle finit souvent par /v1) et le nom du modèle.",
+                        f"The server {where} does not know this address or model (HTTP 404): "
+                        "check the "
+                        "address (it often ends with /v1) and the model name.",
+                    )
                 )
             return errors.RemoteError(
-                f"Le serveur {where} a répondu par une erreur (HTTP {code}) : réessayez ou "
-                "consultez ses journaux."
+                say(
+                    f"Le serveur {where} a répondu par une erreur (HTTP {code}) : réessayez ou "
+                    "consultez ses journaux.",
+                    f"The server {where} answered with an error (HTTP {code}): try again or read "
+                    "its logs.",
+                )
             )
-        return errors.RemoteError(f"Échange impossible avec {where} ({exc}) : réessayez.")
+        return errors.RemoteError(
+            say(
+                f"Échange impossible avec {where} ({exc}) : réessayez.",
+                f"Could not talk to {where} ({exc}): try again.",
+            )
+        )
 
     def list_models(self) -> list[str]:
         try:
@@ -449,7 +501,11 @@ class RemoteEngine:
             raise self._explain(exc) from exc
         except ValueError as exc:
             raise errors.RemoteError(
-                f"{self.base_url} n'a pas répondu comme un serveur OpenAI : vérifiez l'adresse."
+                say(
+                    f"{self.base_url} n'a pas répondu comme un serveur OpenAI : vérifiez "
+                    "l'adresse.",
+                    f"{self.base_url} did not answer like an OpenAI server: check the address.",
+                )
             ) from exc
         return [str(item["id"]) for item in data.get("data", [])]
 
@@ -458,7 +514,12 @@ class RemoteEngine:
         if self.model is None:
             models = self.list_models()
             if not models:
-                raise errors.RemoteError(f"Le serveur {self.base_url} ne propose aucun modèle.")
+                raise errors.RemoteError(
+                    say(
+                        f"Le serveur {self.base_url} ne propose aucun modèle.",
+                        f"The server {self.base_url} offers no model.",
+                    )
+                )
             self.model = models[0]
         return self.model
 
@@ -537,8 +598,14 @@ class RemoteEngine:
         except ValueError:
             reply.queue.put(
                 ChatFailed(
-                    f"{self.base_url} a envoyé une réponse illisible : vérifiez qu'il s'agit d'un "
-                    "serveur compatible OpenAI."
+                    say(
+                        f"{self.base_url} a envoyé une réponse illisible : vérifiez qu'il s'agit "
+                        "d'un "
+                        "serveur compatible OpenAI.",
+                        f"{self.base_url} sent an unreadable reply: check that it is an "
+                        "OpenAI-compatible "
+                        "server.",
+                    )
                 )
             )
             return

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from converters.messages import say
+
 from .errors import VigogneError
 
 ROLES = ("system", "user", "assistant")
@@ -194,8 +196,13 @@ class History:
             db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         except (OSError, sqlite3.OperationalError) as exc:
             raise HistoryError(
-                f"L'historique « {self.path} » ne peut pas être ouvert ({exc}) : vérifiez que "
-                "le dossier existe et que vous pouvez y écrire."
+                say(
+                    f"L'historique « {self.path} » ne peut pas être ouvert ({exc}) : vérifiez que "
+                    "le dossier existe et que vous pouvez y écrire.",
+                    f"The history “{self.path}” "
+                    "cannot be opened ({exc}): check that the folder "
+                    "exists and that you can write in it.",
+                )
             ) from exc
         db.row_factory = sqlite3.Row
         try:
@@ -216,8 +223,12 @@ class History:
         if version > SCHEMA_VERSION:
             db.close()
             raise HistoryError(
-                "L'historique a été écrit par une version plus récente de Vigogne Desktop : "
-                "mettez l'application à jour."
+                say(
+                    "L'historique a été écrit par une version plus récente de Vigogne Desktop : "
+                    "mettez l'application à jour.",
+                    "The history was written by a newer version of Vigogne Desktop: update the "
+                    "app.",
+                )
             )
         for number in range(version, SCHEMA_VERSION):
             script = f"BEGIN IMMEDIATE; {MIGRATIONS[number]}; PRAGMA user_version = {number + 1};"
@@ -244,7 +255,10 @@ class History:
             return self._db.execute(sql, args)
         except sqlite3.Error as exc:
             raise HistoryError(
-                f"L'historique n'a pas pu être enregistré ({exc}) : vérifiez l'espace disque."
+                say(
+                    f"L'historique n'a pas pu être enregistré ({exc}) : vérifiez l'espace disque.",
+                    f"The history could not be saved ({exc}): check the free disk space.",
+                )
             ) from exc
 
     # -- conversations ---------------------------------------------------------------
@@ -260,7 +274,11 @@ class History:
     def conversation(self, cid: int) -> Conversation:
         row = self._db.execute("SELECT * FROM conversations WHERE id = ?", (cid,)).fetchone()
         if row is None:
-            raise HistoryError(f"La conversation {cid} n'existe plus.")
+            raise HistoryError(
+                say(
+                    f"La conversation {cid} n'existe plus.", f"Conversation {cid} no longer exists."
+                )
+            )
         return _conversation(row)
 
     def create_conversation(
@@ -363,7 +381,9 @@ class History:
     def message(self, mid: int) -> Message:
         row = self._db.execute("SELECT * FROM messages WHERE id = ?", (mid,)).fetchone()
         if row is None:
-            raise HistoryError(f"Le message {mid} n'existe plus.")
+            raise HistoryError(
+                say(f"Le message {mid} n'existe plus.", f"Message {mid} no longer exists.")
+            )
         return _message(row, self._siblings(row["conversation_id"], row["parent_id"]))
 
     def _siblings(self, cid: int, parent_id: int | None) -> tuple[int, ...]:
@@ -492,7 +512,11 @@ class History:
 
     def export_markdown(self, cid: int, names: Mapping[str, str] | None = None) -> str:
         """The conversation as shown (current versions), as a Markdown document."""
-        names = names or {"system": "Système", "user": "Vous", "assistant": "Vigogne"}
+        names = names or {
+            "system": say("Système", "System"),
+            "user": say("Vous", "You"),
+            "assistant": "Vigogne",
+        }
         conv = self.conversation(cid)
         parts = [f"# {conv.title or '…'}\n"]
         for msg in self.shown(cid):
@@ -510,15 +534,30 @@ class History:
             items = [data]
         else:
             raise HistoryError(
-                "Ce fichier n'est pas un export de conversation de Vigogne Desktop : "
-                "choisissez un fichier .json exporté par l'application."
+                say(
+                    "Ce fichier n'est pas un export de conversation de Vigogne Desktop : "
+                    "choisissez un fichier .json exporté par l'application.",
+                    "This file is not a "
+                    "Vigogne Desktop conversation export: choose a .json file the "
+                    "app exported.",
+                )
             )
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise HistoryError("Le fichier d'export est incomplet : exportez-le à nouveau.")
+            raise HistoryError(
+                say(
+                    "Le fichier d'export est incomplet : exportez-le à nouveau.",
+                    "The export file is incomplete: export it again.",
+                )
+            )
         if any(int(i.get("version", 0) or 0) > EXPORT_VERSION for i in [data, *items]):
             raise HistoryError(
-                "Ce fichier vient d'une version plus récente de Vigogne Desktop : "
-                "mettez l'application à jour pour l'importer."
+                say(
+                    "Ce fichier vient d'une version plus récente de Vigogne Desktop : "
+                    "mettez l'application à jour pour l'importer.",
+                    "This file comes from a newer "
+                    "version of Vigogne Desktop: update the app to import "
+                    "it.",
+                )
             )
         for item in items:
             _check_export(item)
@@ -575,7 +614,12 @@ class History:
 def _check_export(item: Mapping[str, Any]) -> None:
     messages = item.get("messages")
     if not isinstance(messages, list):
-        raise HistoryError("Le fichier d'export n'a pas de messages : exportez-le à nouveau.")
+        raise HistoryError(
+            say(
+                "Le fichier d'export n'a pas de messages : exportez-le à nouveau.",
+                "The export file has no messages: export it again.",
+            )
+        )
     seen: set[Any] = set()
     for number, msg in enumerate(messages, 1):
         ok = (
@@ -587,8 +631,12 @@ def _check_export(item: Mapping[str, Any]) -> None:
         )
         if not ok:
             raise HistoryError(
-                f"Le message {number} du fichier d'export est invalide : "
-                "le fichier a été modifié ou tronqué."
+                say(
+                    f"Le message {number} du fichier d'export est invalide : "
+                    "le fichier a été modifié ou tronqué.",
+                    f"Message {number} of the export file is invalid: the file was changed or cut "
+                    "short.",
+                )
             )
         seen.add(msg.get("id", number))
 
@@ -607,7 +655,11 @@ def write_text(text: str, path: Path | str) -> None:
     except OSError as exc:
         part.unlink(missing_ok=True)
         raise HistoryError(
-            f"« {target} » n'a pas pu être écrit ({exc.strerror}) : choisissez un autre dossier."
+            say(
+                f"« {target} » n'a pas pu être écrit ({exc.strerror}) : choisissez un autre "
+                "dossier.",
+                f"“{target}” could not be written ({exc.strerror}): choose another folder.",
+            )
         ) from exc
 
 
@@ -616,8 +668,13 @@ def read_json(path: Path | str) -> Any:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise HistoryError(
-            f"« {Path(path).name} » n'est pas un fichier JSON lisible : "
-            "choisissez un fichier exporté par Vigogne Desktop."
+            say(
+                f"« {Path(path).name} » n'est pas un fichier JSON lisible : "
+                "choisissez un fichier exporté par Vigogne Desktop.",
+                f"“{Path(path).name}” is not a "
+                "readable JSON file: choose a file exported by "
+                "Vigogne Desktop.",
+            )
         ) from exc
 
 

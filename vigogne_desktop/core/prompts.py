@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from converters import catalog
+from converters.messages import say
 from converters.templates import DEFAULT_FORMAT, FORMATS, PromptTemplateError, render
 
 from .errors import PromptFormatError
@@ -54,7 +55,10 @@ def resolve_format(
         if forced not in FORMATS:
             names = ", ".join(FORMATS)
             raise PromptFormatError(
-                f"Format de prompt inconnu « {forced} » : choisissez parmi {names}."
+                say(
+                    f"Format de prompt inconnu « {forced} » : choisissez parmi {names}.",
+                    f"Unknown prompt format “{forced}”: choose one of {names}.",
+                )
             )
         return _known(forced, "forced")
     if file_format in FORMATS:
@@ -97,6 +101,18 @@ def _rounds(turns: Sequence[Message]) -> list[list[Message]]:
         else:
             rounds[-1].append(message)
     return rounds
+
+
+def last_rounds(messages: Sequence[Message], keep: int) -> tuple[list[Message], int]:
+    """The system message and the last `keep` rounds; and how many rounds were left out.
+
+    For models trained on single questions (vigogne.max_rounds), where earlier rounds
+    would only confuse them.
+    """
+    system = [dict(m) for m in messages[:1] if m["role"] == "system"]
+    rounds = _rounds([dict(m) for m in messages[len(system) :]])
+    kept = rounds[-keep:] if keep > 0 else rounds
+    return system + [m for r in kept for m in r], len(rounds) - len(kept)
 
 
 def fit_messages(
@@ -144,6 +160,10 @@ def fit_messages(
         if n <= budget:
             return FittedConversation(last_only, len(rounds) - 1, n)
     raise ContextOverflow(
-        f"Le message est trop long pour la fenêtre de contexte ({tokens} jetons, "
-        f"{budget} disponibles) : raccourcissez-le ou augmentez la taille du contexte."
+        say(
+            f"Le message est trop long pour la fenêtre de contexte ({tokens} jetons, "
+            f"{budget} disponibles) : raccourcissez-le ou augmentez la taille du contexte.",
+            f"The message is too long for the context window ({tokens} tokens, {budget} "
+            "available): shorten it or enlarge the context.",
+        )
     )

@@ -94,7 +94,10 @@ class TextChunk:
 @dataclass(frozen=True)
 class ChatStarted:
     prompt_tokens: int
-    dropped_rounds: int  # rounds of history left out to fit the context window
+    dropped_rounds: int  # rounds of history left out (to fit n_ctx, or by the model's limit)
+    # The model takes only so many rounds (vigogne.max_rounds): history beyond is left out
+    # because of what the model is, not for room.
+    round_limit: int = 0
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from converters.messages import say
 from converters.templates import FORMATS
 
 from .child import child_command
@@ -83,7 +84,12 @@ def start_sharing(
     """Start the server for one model and wait until it answers."""
     path = quick_check(model_path)
     if prompt_format not in FORMATS:
-        raise RemoteError(f"Format de prompt inconnu « {prompt_format} ».")
+        raise RemoteError(
+            say(
+                f"Format de prompt inconnu « {prompt_format} ».",
+                f"Unknown prompt format “{prompt_format}”.",
+            )
+        )
     settings = settings or LoadSettings()
     port = port or _free_port(host)
     api_key = secrets.token_urlsafe(24)
@@ -124,7 +130,11 @@ def start_sharing(
             )
             last = f" ({detail[-1][:200]})" if detail else ""
             raise RemoteError(
-                f"Le partage n'a pas pu démarrer{last} : vérifiez que le port {port} est libre."
+                say(
+                    f"Le partage n'a pas pu démarrer{last} : vérifiez que le port {port} est "
+                    "libre.",
+                    f"Sharing could not start{last}: check that port {port} is free.",
+                )
             )
         try:
             if (
@@ -137,7 +147,10 @@ def start_sharing(
         time.sleep(0.2)
     server.stop()
     raise RemoteError(
-        "Le partage n'a pas démarré à temps : réessayez ou choisissez un autre modèle."
+        say(
+            "Le partage n'a pas démarré à temps : réessayez ou choisissez un autre modèle.",
+            "Sharing did not start in time: try again or choose another model.",
+        )
     )
 
 

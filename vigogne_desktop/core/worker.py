@@ -21,10 +21,23 @@ import gguf
 import numpy as np
 import numpy.typing as npt
 
+from converters.messages import say
+from converters.templates import MAX_ROUNDS_KEY
+
 from .errors import EngineNotReady, GenerationError, ModelLoadError, VigogneError
 from .library import diagnose, quick_check
-from .prompts import AUTO, FormatChoice, Message, fit_messages, render_prompt, resolve_format
+from .prompts import (
+    AUTO,
+    FormatChoice,
+    Message,
+    fit_messages,
+    last_rounds,
+    render_prompt,
+    resolve_format,
+)
 from .protocol import LoadSettings, SamplingParams, decode, encode
+
+NICENESS = 5  # how much lower the model's priority is than the window's
 
 TokenHook = Callable[[npt.NDArray[np.intc], npt.NDArray[np.single]], bool]
 
@@ -64,6 +77,7 @@ class Worker:
         self._format: FormatChoice | None = None
         self._bos = ""
         self._eos, self._eos_id = "", -1
+        self._max_rounds = 0  # 0: the model takes any number of rounds
         self._handlers: dict[str, Any] = {}  # chat handlers by format name
         self._on_token: TokenHook = lambda _ids, _logits: False
 
@@ -174,8 +188,14 @@ class Worker:
             )
         except (ValueError, RuntimeError) as exc:
             reason = diagnose(path) or (
-                f"llama.cpp n'a pas pu charger « {path.name} » ({exc}) : le modèle est peut-être "
-                "d'une architecture non prise en charge, ou trop gros pour la mémoire disponible."
+                say(
+                    f"llama.cpp n'a pas pu charger « {path.name} » ({exc}) : le modèle est "
+                    "peut-être "
+                    "d'une architecture non prise en charge, ou trop gros pour la mémoire "
+                    "disponible.",
+                    f"llama.cpp could not load “{path.name}” ({exc}): the model may have an "
+                    "unsupported architecture, or be too large for the available memory.",
+                )
             )
             raise ModelLoadError(reason) from exc
         load_seconds = time.perf_counter() - started
@@ -195,6 +215,7 @@ class Worker:
             llm._model.token_get_text(bos_id) if bos_id != -1 and llm._model.add_bos_token() else ""
         )
         self._eos, self._eos_id = eos, eos_id
+        self._max_rounds = int(metadata.get(MAX_ROUNDS_KEY, "0") or 0)
         self._llm, self._format = llm, choice
         self._handlers = {}
         architecture = metadata.get("general.architecture", "")
@@ -232,7 +253,12 @@ class Worker:
 
     def _require_model(self) -> Any:
         if self._llm is None:
-            raise EngineNotReady("Aucun modèle n'est chargé : choisissez d'abord un modèle.")
+            raise EngineNotReady(
+                say(
+                    "Aucun modèle n'est chargé : choisissez d'abord un modèle.",
+                    "No model is loaded: choose a model first.",
+                )
+            )
         return self._llm
 
     def tokenize(self, text: str) -> list[int]:
@@ -251,6 +277,7 @@ class Worker:
         received = time.perf_counter()
         n_ctx = llm.n_ctx()
         reply_budget = min(params.max_tokens or n_ctx // 4, n_ctx // 2)
+        messages, limited = last_rounds(messages, self._max_rounds)
         fitted = fit_messages(
             messages, lambda m: self.count_prompt_tokens(choice, m), n_ctx, reply_budget
         )
@@ -259,7 +286,8 @@ class Worker:
                 "id": rid,
                 "event": "started",
                 "prompt_tokens": fitted.prompt_tokens,
-                "dropped_rounds": fitted.dropped_rounds,
+                "dropped_rounds": fitted.dropped_rounds + limited,
+                "round_limit": self._max_rounds if limited else 0,
             }
         )
         ticks: list[float] = []
@@ -300,7 +328,11 @@ class Worker:
                     finish_reason = choice["finish_reason"]
         except (ValueError, RuntimeError) as exc:
             raise GenerationError(
-                f"La génération a échoué ({exc}) : réessayez, ou raccourcissez la conversation."
+                say(
+                    f"La génération a échoué ({exc}) : réessayez, ou raccourcissez la "
+                    "conversation.",
+                    f"Generation failed ({exc}): try again, or shorten the conversation.",
+                )
             ) from exc
         finally:
             self._on_token = lambda _ids, _logits: False
@@ -328,6 +360,11 @@ def main() -> None:
     # The protocol owns the real stdout; anything a library prints goes to stderr.
     out = sys.stdout.buffer
     sys.stdout = sys.stderr
+    if hasattr(os, "nice"):
+        # The model takes every core it is given; a slightly lower priority lets the
+        # window get the CPU at once when it has something to draw (measured in
+        # bench/results/ui_responsiveness.md).
+        os.nice(NICENESS)
     worker = Worker(out)
     threading.Thread(target=worker.read_stdin, args=(sys.stdin.buffer,), daemon=True).start()
     worker.serve()

@@ -170,14 +170,22 @@ class MessageWidget(QFrame):
         self.regenerate_button.setVisible(message.role == "assistant" and can_regenerate)
         self.regenerate_button.setEnabled(not busy)
         dropped = int(message.meta.get("dropped_rounds", 0) or 0)
-        self.notice.setText(
-            self.tr(
+        limit = int(message.meta.get("round_limit", 0) or 0)
+        if limit:
+            notice = self.tr(
+                "This model takes only the last %n exchange(s) of a conversation: the earlier "
+                "ones were not sent to it.",
+                "",
+                limit,
+            )
+        else:
+            notice = self.tr(
                 "%n earlier exchange(s) did not fit in the context window and were left out "
                 "of this reply.",
                 "",
                 dropped,
             )
-        )
+        self.notice.setText(notice)
         self.notice.setVisible(dropped > 0)
         self.footer.setText(self._footer_text(message))
         self.footer.setVisible(bool(self.footer.text()))

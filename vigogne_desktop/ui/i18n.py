@@ -8,6 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication
 
+from converters.messages import set_language
+
 from ..core.resources import resource_path
 
 LANGUAGES = ("fr", "en")
@@ -33,17 +35,18 @@ def install_language(app: QApplication, choice: str) -> str:
         app.removeTranslator(old)
     _installed.clear()
     language = pick_language(choice)
+    set_language(language)  # the core's messages, here and in the children started later
     QLocale.setDefault(
         QLocale(QLocale.Language.French if language == "fr" else QLocale.Language.English)
     )
-    if language == "en":
-        return language
-    ours = QTranslator(app)
+    ours = QTranslator(app)  # for English, only the plural forms
     if ours.load(str(resource_path(f"translations/vigogne_{language}.qm"))):
         app.installTranslator(ours)
         _installed.append(ours)
     qt = QTranslator(app)
-    if qt.load(f"qtbase_{language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+    if language != "en" and qt.load(
+        f"qtbase_{language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    ):
         app.installTranslator(qt)
         _installed.append(qt)
     return language

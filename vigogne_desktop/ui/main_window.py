@@ -81,10 +81,18 @@ class Reply:
     tokens: int = 0
     prompt_tokens: int = 0
     dropped_rounds: int = 0
+    round_limit: int = 0
     first_at: float = 0.0
     last_at: float = 0.0
     saved_at: float = 0.0
     dirty: bool = False
+
+    @property
+    def left_out(self) -> dict[str, int]:
+        """What the conversation must say about history left out of this reply."""
+        if not self.dropped_rounds:
+            return {}
+        return {"dropped_rounds": self.dropped_rounds, "round_limit": self.round_limit}
 
     @property
     def tokens_per_second(self) -> float:
@@ -425,6 +433,15 @@ class MainWindow(QMainWindow):
         self._update_controls()
 
     def _on_model_chosen(self, path: str) -> None:
+        if self.reply is not None:
+            self.status.setText(
+                self.tr("Wait for the reply to end, or stop it, before changing model.")
+            )
+            self.panel.set_models(
+                [self.panel.model.itemData(i) for i in range(self.panel.model.count())],
+                self.model_path,
+            )
+            return
         if path != self.model_path or self.remote_name:
             self.load_model(path)
 
@@ -772,12 +789,11 @@ class MainWindow(QMainWindow):
             return
         self.reply.prompt_tokens = started.prompt_tokens
         self.reply.dropped_rounds = started.dropped_rounds
+        self.reply.round_limit = started.round_limit
         if started.dropped_rounds and self.reply.target == "chat":
             row = self.messages.row_of(self.reply.message_id)
             message = self.messages.messages[row]
-            self.messages.update(
-                row, meta={**message.meta, "dropped_rounds": started.dropped_rounds}
-            )
+            self.messages.update(row, meta={**message.meta, **self.reply.left_out})
         self._show_context()
 
     def _on_chunk(self, text: str) -> None:
@@ -833,8 +849,7 @@ class MainWindow(QMainWindow):
             "model": self.model.name if self.model else "",
             "finish": done.finish_reason,
         }
-        if reply.dropped_rounds:
-            meta["dropped_rounds"] = reply.dropped_rounds
+        meta.update(reply.left_out)
         status = "stopped" if done.finish_reason == "cancelled" else "complete"
         if reply.target == "chat":
             self._finish_message(reply, status, meta)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-MIN_PIECE = 600  # characters before a blank line may end a piece
-MAX_PIECE = 2400  # characters after which a piece ends at the next line end (or space)
+MIN_PIECE = 300  # characters before a blank line may end a piece
+MAX_PIECE = 800  # characters after which a piece ends at the next line end (or space)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 

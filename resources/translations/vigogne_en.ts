@@ -1,0 +1,45 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en" sourcelanguage="en">
+<context>
+    <name>MainWindow</name>
+    <message numerus="yes">
+        <source>%n conversation(s) imported.</source>
+        <translation>
+            <numerusform>%n conversation imported.</numerusform>
+            <numerusform>%n conversations imported.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n token(s)</source>
+        <translation>
+            <numerusform>%n token</numerusform>
+            <numerusform>%n tokens</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>MessageWidget</name>
+    <message numerus="yes">
+        <source>This model takes only the last %n exchange(s) of a conversation: the earlier ones were not sent to it.</source>
+        <translation>
+            <numerusform>This model takes only the last exchange of a conversation: the earlier ones were not sent to it.</numerusform>
+            <numerusform>This model takes only the last %n exchanges of a conversation: the earlier ones were not sent to it.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n earlier exchange(s) did not fit in the context window and were left out of this reply.</source>
+        <translation>
+            <numerusform>%n earlier exchange did not fit in the context window and was left out of this reply.</numerusform>
+            <numerusform>%n earlier exchanges did not fit in the context window and were left out of this reply.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n token(s)</source>
+        <translation>
+            <numerusform>%n token</numerusform>
+            <numerusform>%n tokens</numerusform>
+        </translation>
+    </message>
+</context>
+</TS>
