@@ -112,9 +112,11 @@ def long_reply(window: Any, model: str, tokens: int, meter: StallMeter) -> dict[
     original = window._render_reply
 
     def timed_render() -> None:
+        busy = window.reply is not None and window.reply.dirty  # an update with new text
         started = time.perf_counter()
         original()
-        render_times.append(time.perf_counter() - started)
+        if busy:
+            render_times.append(time.perf_counter() - started)
 
     window._render_timer.timeout.disconnect()
     window._render_timer.timeout.connect(timed_render)
@@ -193,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
         "messages": args.messages,
         "longest_stall_ms": meter.longest_ms,
         "first_messages_shown_s": first_shown,
-        "all_built_s": all_built,
+        "first_screenful_built_s": all_built,
     }
 
     results["stream_tiny"] = long_reply(window, tiny, args.tokens, meter)
@@ -223,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
         (
             f"longest stall while {args.messages} messages open",
             f"{results['open']['longest_stall_ms']:.1f} ms (newest shown after "
-            f"{first_shown * 1000:.0f} ms, all built after {all_built:.1f} s)",
+            f"{first_shown * 1000:.0f} ms, first screenful built after {all_built:.1f} s)",
             "< 50 ms",
         ),
         (

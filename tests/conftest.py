@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,6 +40,22 @@ def bare_gguf(models_dir: Path) -> Path:
         prompt_format=None,
         name="",
     )
+
+
+@pytest.fixture
+def app_language(qapp, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:  # type: ignore[no-untyped-def]
+    """Switch the app's language (translators and core messages) for one test only."""
+    from PySide6.QtCore import QLocale
+
+    from converters.messages import LANGUAGE_VARIABLE
+    from vigogne_desktop.ui import i18n
+
+    monkeypatch.setenv(LANGUAGE_VARIABLE, "fr")  # the suite goes on in French, the default
+    yield lambda code: i18n.install_language(qapp, code)
+    for translator in list(i18n._installed):
+        qapp.removeTranslator(translator)
+    i18n._installed.clear()
+    QLocale.setDefault(QLocale.system())
 
 
 @pytest.fixture(scope="module")

@@ -6,20 +6,17 @@ import re
 import shutil
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QLocale
-from PySide6.QtWidgets import QApplication
 
-from converters.messages import LANGUAGE_VARIABLE
 from vigogne_desktop.core.engine import LocalEngine
 from vigogne_desktop.core.errors import EngineNotReady, ModelFileError
 from vigogne_desktop.core.library import quick_check
 from vigogne_desktop.core.settings import AppSettings
-from vigogne_desktop.ui import i18n
-from vigogne_desktop.ui.i18n import install_language, pick_language
+from vigogne_desktop.ui.i18n import pick_language
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -96,21 +93,13 @@ def test_language_follows_the_setting_then_the_system(
 
 
 @pytest.fixture
-def language(
-    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[[str], None]]:
-    """Switch the app's language for one test; the suite goes on in French (the default)."""
-    monkeypatch.setenv(LANGUAGE_VARIABLE, "fr")
-    yield lambda code: install_language(qapp, code)
-    for translator in list(i18n._installed):
-        qapp.removeTranslator(translator)
-    i18n._installed.clear()
-    QLocale.setDefault(QLocale.system())
+def language(app_language: Callable[[str], None]) -> Callable[[str], None]:
+    return app_language
 
 
 @pytest.fixture
-def french(language: Callable[[str], None]) -> None:
-    language("fr")
+def french(app_language: Callable[[str], None]) -> None:
+    app_language("fr")
 
 
 def test_the_window_in_french(

@@ -6,35 +6,30 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
-from converters.messages import LANGUAGE_VARIABLE
 from vigogne_desktop.core.history import History
 from vigogne_desktop.core.protocol import LoadSettings
 from vigogne_desktop.core.settings import AppSettings, Endpoint, ModelPreset
 from vigogne_desktop.core.sharing import start_sharing
-from vigogne_desktop.ui import i18n
-from vigogne_desktop.ui.i18n import install_language
 from vigogne_desktop.ui.main_window import MainWindow
 
 SMALL = LoadSettings(n_ctx=1024, n_threads=2, seed=3)
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qapp) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+def home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app_language: Callable[[str], None]
+) -> Path:
     """A fresh data folder, and the app in English as `make_app` sets it up."""
     monkeypatch.setenv("VIGOGNE_DESKTOP_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv(LANGUAGE_VARIABLE, "fr")  # restored after the test
-    install_language(qapp, "en")
-    yield tmp_path / "home"
-    for translator in list(i18n._installed):
-        qapp.removeTranslator(translator)
-    i18n._installed.clear()
+    app_language("en")
+    return tmp_path / "home"
 
 
 @pytest.fixture
@@ -61,6 +56,17 @@ def ask(qtbot, window: MainWindow, text: str, max_tokens: int = 24) -> None:  # 
     window.composer.insertPlainText(text)  # QTest types ASCII only
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.reply is None, timeout=60000)
+
+
+def start_long_reply(qtbot, window: MainWindow, text_length: int = 20) -> None:  # type: ignore[no-untyped-def]
+    """Ask for a long story and return once `text_length` characters of it are shown."""
+    window.panel.max_tokens.setValue(1500)
+    window.panel.temperature.setValue(1.0)
+    qtbot.keyClicks(window.composer, "Raconte une longue histoire")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(
+        lambda: window.reply is not None and len(window.reply.text) > text_length, timeout=30000
+    )
 
 
 def shown(window: MainWindow) -> list[tuple[str, str]]:
@@ -105,11 +111,7 @@ def test_a_question_streams_is_saved_and_shows_speed_and_context(  # type: ignor
 
 def test_stop_regenerate_and_browse_versions(qtbot, ready: MainWindow) -> None:  # type: ignore[no-untyped-def]
     window = ready
-    window.panel.max_tokens.setValue(1500)
-    window.panel.temperature.setValue(1.0)
-    qtbot.keyClicks(window.composer, "Raconte une longue histoire")
-    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.reply is not None and window.reply.tokens > 5, timeout=30000)
+    start_long_reply(qtbot, window)
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: window.reply is None, timeout=5000)
     first = window.messages.messages[-1]
@@ -290,11 +292,7 @@ def test_switching_model_from_the_conversation_panel(  # type: ignore[no-untyped
 
 def test_a_crashed_engine_is_shown_with_a_restart_button(qtbot, ready: MainWindow) -> None:  # type: ignore[no-untyped-def]
     window = ready
-    window.panel.max_tokens.setValue(1500)
-    window.panel.temperature.setValue(1.0)
-    qtbot.keyClicks(window.composer, "Raconte")
-    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.reply is not None and window.reply.tokens > 3, timeout=30000)
+    start_long_reply(qtbot, window)
     pid = window.engine.engine.pid
     assert pid is not None
     os.kill(pid, 9)
@@ -382,11 +380,7 @@ def test_a_long_conversation_opens_at_its_end_and_grows_upwards(qtbot, window: M
 
 def test_closing_mid_reply_keeps_what_was_shown(qtbot, ready: MainWindow, home: Path) -> None:  # type: ignore[no-untyped-def]
     window = ready
-    window.panel.max_tokens.setValue(1500)
-    window.panel.temperature.setValue(1.0)
-    qtbot.keyClicks(window.composer, "Raconte")
-    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.reply is not None and len(window.reply.text) > 20, timeout=30000)
+    start_long_reply(qtbot, window)
     window.close()
     with History(home / "history.sqlite3") as disk:
         (conv,) = disk.conversations()
