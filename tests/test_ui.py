@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from vigogne_desktop.core.history import History
 from vigogne_desktop.core.protocol import LoadSettings
-from vigogne_desktop.core.settings import AppSettings, Endpoint, ModelPreset
+from vigogne_desktop.core.settings import AppSettings, ConversationSettings, Endpoint, ModelPreset
 from vigogne_desktop.core.sharing import start_sharing
 from vigogne_desktop.ui.main_window import MainWindow
 
@@ -526,3 +526,15 @@ def test_every_control_has_an_accessible_name(window: MainWindow) -> None:
         and w.isVisibleTo(window)
     ]
     assert not unnamed
+
+
+def test_a_conversation_whose_model_is_gone_says_so(qtbot, ready: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window = ready
+    loaded = window.model_path
+    settings = ConversationSettings(model="/nulle/part/vigogne-2-13b-chat.Q4_K_M.gguf")
+    cid = window.history.create_conversation("Ancienne", settings.to_json()).id
+    window.open_conversation(cid)
+    qtbot.waitUntil(lambda: window.conv_id == cid, timeout=5000)
+    assert "vigogne-2-13b-chat.Q4_K_M.gguf" in window.status.text()
+    assert "no longer on this computer" in window.status.text()
+    assert window.model_path == loaded and window.send_button.isEnabled()

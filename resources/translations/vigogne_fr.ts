@@ -328,6 +328,10 @@
         <translation>Attendez la fin de la réponse, ou arrêtez-la, avant de changer de conversation.</translation>
     </message>
     <message>
+        <source>This conversation&apos;s model “{model}” is no longer on this computer: the loaded model answers instead.</source>
+        <translation>Le modèle de cette conversation, « {model} », n&apos;est plus sur cet ordinateur : c&apos;est le modèle chargé qui répond.</translation>
+    </message>
+    <message>
         <source>Rename</source>
         <translation>Renommer</translation>
     </message>

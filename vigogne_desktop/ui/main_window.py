@@ -508,14 +508,16 @@ class MainWindow(QMainWindow):
         self.sidebar.select(cid)
         self.tabs.setCurrentWidget(self.chat_tab)
         wanted = self.conv_settings.model
-        if (
-            wanted
-            and wanted != self.model_path
-            and not self.remote_name
-            and Path(wanted).is_file()
-            and not self.loading
-        ):
-            self.load_model(wanted)
+        if wanted and wanted != self.model_path and not self.remote_name and not self.loading:
+            if Path(wanted).is_file():
+                self.load_model(wanted)  # each conversation goes on with its own model
+            else:
+                self.status.setText(
+                    self.tr(
+                        "This conversation's model “{model}” is no longer on this computer: "
+                        "the loaded model answers instead."
+                    ).format(model=Path(wanted).name)
+                )
         if self._pending_hit is not None:
             hit, self._pending_hit = self._pending_hit, None
             self.chat_view.scroll_to_message(hit)
