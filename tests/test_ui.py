@@ -538,3 +538,28 @@ def test_a_conversation_whose_model_is_gone_says_so(qtbot, ready: MainWindow) ->
     assert "vigogne-2-13b-chat.Q4_K_M.gguf" in window.status.text()
     assert "no longer on this computer" in window.status.text()
     assert window.model_path == loaded and window.send_button.isEnabled()
+
+
+def test_an_unexpected_error_is_one_sentence_and_a_log(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    from vigogne_desktop.ui.app import report_unexpected_errors
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    report_unexpected_errors(window)
+
+    def broken_slot() -> None:
+        raise ZeroDivisionError("division by zero")
+
+    QTimer.singleShot(0, broken_slot)
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert shown == [
+        f"Something went wrong (ZeroDivisionError). Your conversations are safe; the details "
+        f"are in {home / 'errors.log'}."
+    ]
+    assert "broken_slot" in (home / "errors.log").read_text(encoding="utf-8")

@@ -2,6 +2,17 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="fr" sourcelanguage="en">
 <context>
+    <name>App</name>
+    <message>
+        <source>Vigogne Desktop</source>
+        <translation>Vigogne Desktop</translation>
+    </message>
+    <message>
+        <source>Something went wrong ({error}). Your conversations are safe; the details are in {log}.</source>
+        <translation>Une erreur inattendue s&apos;est produite ({error}). Vos conversations sont intactes ; les détails sont dans {log}.</translation>
+    </message>
+</context>
+<context>
     <name>ChatView</name>
     <message>
         <source>Conversation</source>
