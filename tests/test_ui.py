@@ -209,7 +209,9 @@ def test_rename_pin_delete_and_undo(
     window.sidebar.pin_requested.emit(cid, True)
     model = window.sidebar.list.model()
     assert model.index(0).data() == "Pinned" and model.index(1).data() == "Mes capitales"
-    window.sidebar.delete_requested.emit(cid)
+    window.sidebar.list.setFocus()
+    window.sidebar.select(cid)
+    qtbot.keyClick(window.sidebar.list, Qt.Key.Key_Delete)
     assert window.conv_id is None and window.messages.rowCount() == 0
     assert model.rowCount() == 0 and window.undo_button.isVisible()
     qtbot.mouseClick(window.undo_button, Qt.MouseButton.LeftButton)

@@ -759,8 +759,12 @@
         <translation>Aucune conversation ne contient ces mots.</translation>
     </message>
     <message>
-        <source>Rename…</source>
-        <translation>Renommer…</translation>
+        <source>Rename… (F2)</source>
+        <translation>Renommer… (F2)</translation>
+    </message>
+    <message>
+        <source>Delete (Del)</source>
+        <translation>Supprimer (Suppr)</translation>
     </message>
     <message>
         <source>Unpin</source>
@@ -777,10 +781,6 @@
     <message>
         <source>Export as JSON…</source>
         <translation>Exporter en JSON…</translation>
-    </message>
-    <message>
-        <source>Delete</source>
-        <translation>Supprimer</translation>
     </message>
 </context>
 </TS>

@@ -5,8 +5,24 @@ from __future__ import annotations
 import html
 import re
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+    SignalInstance,
+)
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QShortcut,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
@@ -132,6 +148,13 @@ class Sidebar(QWidget):
         self.list.customContextMenuRequested.connect(self._menu)
         self.results.itemActivated.connect(self._on_hit)
         self.results.itemClicked.connect(self._on_hit)
+        for key, signal in (
+            (QKeySequence.StandardKey.Delete, self.delete_requested),
+            (QKeySequence(Qt.Key.Key_F2), self.rename_requested),
+        ):
+            shortcut = QShortcut(key, self.list)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(lambda signal=signal: self._on_current(signal))
 
     def _on_search_text(self, text: str) -> None:
         if not text.strip():
@@ -168,12 +191,17 @@ class Sidebar(QWidget):
         else:
             self.list.setCurrentIndex(self.model.index(row))
 
+    def _on_current(self, signal: SignalInstance) -> None:
+        conv = self.list.currentIndex().data(ConversationRole)
+        if isinstance(conv, Conversation):
+            signal.emit(conv.id)
+
     def _menu(self, point: QPoint) -> None:
         conv = self.list.indexAt(point).data(ConversationRole)
         if not isinstance(conv, Conversation):
             return
         menu = QMenu(self)
-        menu.addAction(self.tr("Rename…"), lambda: self.rename_requested.emit(conv.id))
+        menu.addAction(self.tr("Rename… (F2)"), lambda: self.rename_requested.emit(conv.id))
         if conv.pinned:
             menu.addAction(self.tr("Unpin"), lambda: self.pin_requested.emit(conv.id, False))
         else:
@@ -186,5 +214,5 @@ class Sidebar(QWidget):
             self.tr("Export as JSON…"), lambda: self.export_requested.emit(conv.id, "json")
         )
         menu.addSeparator()
-        menu.addAction(self.tr("Delete"), lambda: self.delete_requested.emit(conv.id))
+        menu.addAction(self.tr("Delete (Del)"), lambda: self.delete_requested.emit(conv.id))
         menu.popup(self.list.viewport().mapToGlobal(point))
