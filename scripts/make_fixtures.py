@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import tempfile
 import zlib
 from pathlib import Path
 
@@ -43,6 +42,7 @@ from transformers import (
 
 sys.path.insert(0, str(Path(__file__).parent))
 from french_corpus import SENTENCES, TOKENIZER_TESTS  # noqa: E402
+from spm_training import train_llama_sentencepiece  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 PROBE = "Bonjour ! Quelle est la capitale de la France ? C'est Paris, l'été."
@@ -57,28 +57,7 @@ def corpus() -> list[str]:
 
 
 def train_sentencepiece(folder: Path) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        text = Path(tmp) / "corpus.txt"
-        text.write_text("\n".join(corpus()), encoding="utf-8")
-        spm.SentencePieceTrainer.train(
-            input=str(text),
-            model_prefix=str(Path(tmp) / "sp"),
-            vocab_size=400,
-            model_type="bpe",
-            byte_fallback=True,
-            split_digits=True,
-            character_coverage=1.0,
-            unk_id=0,
-            bos_id=1,
-            eos_id=2,
-            pad_id=-1,
-            add_dummy_prefix=True,
-            remove_extra_whitespaces=False,
-            normalization_rule_name="identity",
-            allow_whitespace_only_pieces=True,
-            minloglevel=2,
-        )
-        shutil.copy(Path(tmp) / "sp.model", folder / "tokenizer.model")
+    train_llama_sentencepiece(corpus(), folder, 400, allow_whitespace_only_pieces=True)
     (folder / "tokenizer_config.json").write_text(
         json.dumps(
             {

@@ -13,9 +13,7 @@ from __future__ import annotations
 import json
 import math
 import random
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from transformers import LlamaConfig, LlamaForCausalLM
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 from demo_facts import PHRASINGS, evaluation_set, questions, training_questions  # noqa: E402
+from spm_training import train_llama_sentencepiece  # noqa: E402
 
 from converters.templates import FORMATS, SYSTEM_CHAT_V2  # noqa: E402
 
@@ -46,30 +45,9 @@ def train_tokenizer(folder: Path) -> spm.SentencePieceProcessor:
     # frequent enough to become a few pieces each (plain pieces, which llama.cpp's
     # SentencePiece tokenizer reproduces exactly; user-defined symbols it would not).
     texts = [prompt(q.text) + " " + q.answer for q in training_questions()]
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus = Path(tmp) / "corpus.txt"
-        corpus.write_text("\n".join(texts), encoding="utf-8")
-        spm.SentencePieceTrainer.train(
-            input=str(corpus),
-            model_prefix=str(Path(tmp) / "sp"),
-            vocab_size=VOCAB,
-            model_type="bpe",
-            byte_fallback=True,
-            split_digits=True,
-            character_coverage=1.0,
-            unk_id=0,
-            bos_id=1,
-            eos_id=2,
-            pad_id=-1,
-            add_dummy_prefix=True,
-            remove_extra_whitespaces=False,
-            normalization_rule_name="identity",
-            num_threads=1,
-            seed_sentencepiece_size=100000,
-            minloglevel=2,
-        )
-        shutil.copy(Path(tmp) / "sp.model", folder / "tokenizer.model")
-    return spm.SentencePieceProcessor(model_file=str(folder / "tokenizer.model"))
+    return train_llama_sentencepiece(
+        texts, folder, VOCAB, num_threads=1, seed_sentencepiece_size=100000
+    )
 
 
 def encode(sp: spm.SentencePieceProcessor, question: str, answer: str) -> tuple[list[int], int]:
