@@ -50,7 +50,7 @@ _MARKUP = re.compile(r"\*\*|__|`+|^#+ ", re.MULTILINE)
 def hit_html(hit: SearchHit) -> str:
     """The hit's title and snippet as HTML, each match in bold on a highlight."""
     snippet = html.escape(_MARKUP.sub("", hit.snippet)).replace(
-        HIT_START, "<b style='background:#f5d76e'>"
+        HIT_START, "<b style='background:#f5d76e; color:#1d1d1f'>"
     )
     snippet = snippet.replace(HIT_END, "</b>")
     if hit.message_id is None:
