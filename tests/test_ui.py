@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
-from vigogne_desktop.core.history import History
+from vigogne_desktop.core.history import History, write_json
 from vigogne_desktop.core.protocol import LoadSettings
 from vigogne_desktop.core.settings import AppSettings, ConversationSettings, Endpoint, ModelPreset
 from vigogne_desktop.core.sharing import start_sharing
@@ -565,3 +565,39 @@ def test_an_unexpected_error_is_one_sentence_and_a_log(  # type: ignore[no-untyp
         f"are in {home / 'errors.log'}."
     ]
     assert "broken_slot" in (home / "errors.log").read_text(encoding="utf-8")
+
+
+def test_dropping_a_model_loads_it_and_dropping_an_export_imports_it(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, tiny_gguf: Path, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    def drop(*files: Path) -> bool:
+        data = QMimeData()
+        data.setUrls([QUrl.fromLocalFile(str(f)) for f in files])
+        action = Qt.DropAction.CopyAction
+        buttons, keys = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        enter = QDragEnterEvent(window.rect().center(), action, data, buttons, keys)
+        QApplication.sendEvent(window, enter)
+        if not enter.isAccepted():
+            return False
+        QApplication.sendEvent(
+            window, QDropEvent(QPointF(window.rect().center()), action, data, buttons, keys)
+        )
+        return True
+
+    assert not drop(tmp_path / "notes.txt")
+    assert drop(tiny_gguf)
+    qtbot.waitUntil(lambda: window.model is not None, timeout=30000)
+    assert window.model.path == str(tiny_gguf)
+
+    source = History(tmp_path / "other.sqlite3")
+    cid = source.create_conversation().id
+    source.add_message(cid, "user", "Venue d'ailleurs", parent_id=None)
+    export = tmp_path / "export.json"
+    write_json(source.export_json(cid), export)
+    assert drop(export)
+    qtbot.waitUntil(lambda: window.messages.rowCount() == 1, timeout=5000)
+    assert window.messages.messages[0].content == "Venue d'ailleurs"

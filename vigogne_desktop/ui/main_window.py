@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeyEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -108,6 +115,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle(self.tr("Vigogne Desktop"))
         self.resize(1180, 760)
+        self.setAcceptDrops(True)
         self.settings = app_settings or AppSettings.load()
         self.history = History(default_path(paths.data_dir()), checkpoints=False)
         self.history.purge_deleted()
@@ -649,8 +657,10 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(
             self, self.tr("Import"), "", self.tr("Exports (*.json)")
         )
-        if not path:
-            return
+        if path:
+            self.import_file(path)
+
+    def import_file(self, path: str) -> None:
         try:
             ids = self.history.import_json(read_json(path))
         except VigogneError as exc:
@@ -660,6 +670,31 @@ class MainWindow(QMainWindow):
         self._refresh_conversations()
         if ids:
             self.open_conversation(ids[-1])
+
+    # -- files dropped on the window -----------------------------------------------------
+
+    @staticmethod
+    def _dropped(event: QDragEnterEvent | QDropEvent) -> list[Path]:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        files = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
+        return [f for f in files if f.suffix.lower() in (".gguf", ".json")]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
+        if self._dropped(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
+        """A .gguf dropped on the window is loaded; a .json export is imported."""
+        files = self._dropped(event)
+        if not files:
+            return
+        event.acceptProposedAction()
+        for file in files:
+            if file.suffix.lower() == ".json":
+                self.import_file(str(file))
+        models = [f for f in files if f.suffix.lower() == ".gguf"]
+        if models and self.reply is None:
+            self.load_model(str(models[-1]))
 
     # -- chatting ---------------------------------------------------------------------------
 
