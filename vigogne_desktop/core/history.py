@@ -7,10 +7,11 @@ remembers the leaf it shows; the path from the root to that leaf is what the use
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -261,6 +262,17 @@ class History:
                 )
             ) from exc
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """All the writes inside, or none of them."""
+        self._write("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._write("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
     # -- conversations ---------------------------------------------------------------
 
     def conversations(self) -> list[Conversation]:
@@ -329,8 +341,7 @@ class History:
     ) -> Message:
         """Append a message under `parent_id` and show it: it becomes the conversation's leaf."""
         now = time.time()
-        self._write("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             cur = self._write(
                 "INSERT INTO messages (conversation_id, parent_id, role, content, status, "
                 "created, meta) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -346,10 +357,6 @@ class History:
                     "WHERE id = ? AND title_is_auto = 1 AND title = ''",
                     (title_from(content), cid),
                 )
-            self._write("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
         return self.message(mid)
 
     def update_message(
@@ -561,16 +568,8 @@ class History:
             )
         for item in items:
             _check_export(item)
-        ids: list[int] = []
-        self._write("BEGIN IMMEDIATE")
-        try:
-            for item in items:
-                ids.append(self._import_one(item))
-            self._write("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        return ids
+        with self._transaction():
+            return [self._import_one(item) for item in items]
 
     def _import_one(self, item: Mapping[str, Any]) -> int:
         now = time.time()

@@ -79,8 +79,7 @@ class MessageWidget(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.message = message
         self._segmenter = Segmenter()
-        self._piece_labels: list[QLabel] = []
-        self._pieces: list[str] = []
+        self._piece_labels: list[QLabel] = []  # one per finished piece of the segmenter
         self._shown: tuple[Message, tuple[bool, bool]] | None = None
 
         self.speaker = QLabel()
@@ -209,7 +208,6 @@ class MessageWidget(QFrame):
         for label in self._piece_labels:
             label.deleteLater()
         self._piece_labels.clear()
-        self._pieces.clear()
         self._segmenter = Segmenter()
 
     def _render(self, text: str) -> None:
@@ -217,19 +215,19 @@ class MessageWidget(QFrame):
         for piece in self._segmenter.pieces[len(self._segmenter.pieces) - new :]:
             label = _body_label()
             label.linkActivated.connect(self._on_link)
-            number = len(self._pieces)
+            number = len(self._piece_labels)
             label.setText(with_copy_links(piece, number, self.tr("Copy code")))
             self.body.insertWidget(self.body.count() - 1, label)
             self._piece_labels.append(label)
-            self._pieces.append(piece)
         tail = self._segmenter.tail
-        self.tail.setText(with_copy_links(tail, len(self._pieces), self.tr("Copy code")))
+        number = len(self._segmenter.pieces)
+        self.tail.setText(with_copy_links(tail, number, self.tr("Copy code")))
         self.tail.setVisible(bool(tail))
 
     def _on_link(self, link: str) -> None:
         if link.startswith("copy:"):
             _, piece, block = link.split(":")
-            pieces = [*self._pieces, self._segmenter.tail]
+            pieces = [*self._segmenter.pieces, self._segmenter.tail]
             blocks = code_blocks(pieces[int(piece)])
             QGuiApplication.clipboard().setText(blocks[int(block)])
 

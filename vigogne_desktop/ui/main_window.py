@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -244,20 +245,19 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.speed_label)
         bar.addPermanentWidget(self.context_label)
 
-    def _action(self, menu_title: str, text: str, slot, shortcut: str | None = None) -> QAction:  # noqa: ANN001
-        menus = getattr(self, "_menus", {})
-        self._menus = menus
-        if menu_title not in menus:
-            menus[menu_title] = self.menuBar().addMenu(menu_title)
+    def _action(self, menu: QMenu, text: str, slot, shortcut: str | None = None) -> QAction:  # noqa: ANN001
         action = QAction(text, self)
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(slot)
-        menus[menu_title].addAction(action)
+        menu.addAction(action)
         return action
 
     def _build_menus(self) -> None:
-        file, edit, view = self.tr("&File"), self.tr("&Edit"), self.tr("&View")
+        bar = self.menuBar()
+        file, edit, view = (
+            bar.addMenu(t) for t in (self.tr("&File"), self.tr("&Edit"), self.tr("&View"))
+        )
         self._action(file, self.tr("New conversation"), self.new_conversation, "Ctrl+N")
         self._action(file, self.tr("Open a model…"), self.choose_model, "Ctrl+O")
         self._action(file, self.tr("Import conversations…"), self.import_conversations)
