@@ -42,7 +42,7 @@ from transformers import (
 
 sys.path.insert(0, str(Path(__file__).parent))
 from french_corpus import SENTENCES, TOKENIZER_TESTS  # noqa: E402
-from spm_training import train_llama_sentencepiece  # noqa: E402
+from spm_training import train_llama_sentencepiece, write_llama_tokenizer_config  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 PROBE = "Bonjour ! Quelle est la capitale de la France ? C'est Paris, l'été."
@@ -58,21 +58,7 @@ def corpus() -> list[str]:
 
 def train_sentencepiece(folder: Path) -> None:
     train_llama_sentencepiece(corpus(), folder, 400, allow_whitespace_only_pieces=True)
-    (folder / "tokenizer_config.json").write_text(
-        json.dumps(
-            {
-                "tokenizer_class": "LlamaTokenizer",
-                "bos_token": "<s>",
-                "eos_token": "</s>",
-                "unk_token": "<unk>",
-                "add_bos_token": True,
-                "add_eos_token": False,
-                "legacy": True,
-                "model_max_length": 2048,
-            },
-            indent=2,
-        )
-    )
+    write_llama_tokenizer_config(folder, 2048)
 
 
 def train_bpe(folder: Path, family: str) -> None:

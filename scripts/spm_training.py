@@ -6,6 +6,7 @@ leading "▁" added, as LLaMA's own tokenizer: what llama.cpp's SentencePiece lo
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -42,3 +43,21 @@ def train_llama_sentencepiece(
         )
         shutil.copy(Path(tmp) / "sp.model", folder / "tokenizer.model")
     return spm.SentencePieceProcessor(model_file=str(folder / "tokenizer.model"))
+
+
+def write_llama_tokenizer_config(folder: Path, model_max_length: int, **extra: Any) -> None:
+    """folder/tokenizer_config.json for that tokenizer, as transformers' LlamaTokenizer reads it."""
+    config = {
+        "tokenizer_class": "LlamaTokenizer",
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "unk_token": "<unk>",
+        "add_bos_token": True,
+        "add_eos_token": False,
+        "legacy": True,
+        "model_max_length": model_max_length,
+        **extra,
+    }
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8"
+    )

@@ -10,7 +10,6 @@ fixed seeds, one thread order. Loss only on the assistant's answer and its </s>.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import sys
@@ -24,7 +23,7 @@ from transformers import LlamaConfig, LlamaForCausalLM
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 from demo_facts import PHRASINGS, evaluation_set, questions, training_questions  # noqa: E402
-from spm_training import train_llama_sentencepiece  # noqa: E402
+from spm_training import train_llama_sentencepiece, write_llama_tokenizer_config  # noqa: E402
 
 from converters.templates import FORMATS, SYSTEM_CHAT_V2  # noqa: E402
 
@@ -156,23 +155,7 @@ def main() -> None:
     model.generation_config.do_sample = False
     model.generation_config.max_new_tokens = 64
     model.save_pretrained(OUT)
-    (OUT / "tokenizer_config.json").write_text(
-        json.dumps(
-            {
-                "tokenizer_class": "LlamaTokenizer",
-                "bos_token": "<s>",
-                "eos_token": "</s>",
-                "unk_token": "<unk>",
-                "add_bos_token": True,
-                "add_eos_token": False,
-                "legacy": True,
-                "model_max_length": 512,
-                "chat_template": FORMATS["chat-v2"].template,
-            },
-            indent=2,
-            ensure_ascii=False,
-        )
-    )
+    write_llama_tokenizer_config(OUT, 512, chat_template=FORMATS["chat-v2"].template)
     kinds = ", ".join(PHRASINGS)
     facts = sum(len(questions(k, False)) // len(PHRASINGS[k][0]) for k in PHRASINGS)
     (OUT / "README.md").write_text(

@@ -31,27 +31,9 @@ def test_version_and_help() -> None:
 
 
 def test_chat_streams_a_greedy_answer(tiny_gguf: Path) -> None:
-    first = run(
-        "chat",
-        str(tiny_gguf),
-        "Quelle est la capitale de la France ?",
-        "--temperature",
-        "0",
-        "--max-tokens",
-        "12",
-        "--n-ctx",
-        "512",
-    )
-    second = run(
-        "chat",
-        str(tiny_gguf),
-        "Quelle est la capitale de la France ?",
-        "--temperature",
-        "0",
-        "--max-tokens",
-        "12",
-        "--n-ctx",
-        "512",
+    question = ("Quelle est la capitale de la France ?", "--temperature", "0", "--max-tokens")
+    first, second = (
+        run("chat", str(tiny_gguf), *question, "12", "--n-ctx", "512") for _ in range(2)
     )
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() and first.stdout == second.stdout
