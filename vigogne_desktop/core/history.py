@@ -19,6 +19,7 @@ from typing import Any
 from converters.messages import say
 
 from .errors import VigogneError
+from .settings import write_atomically
 
 ROLES = ("system", "user", "assistant")
 # A reply being written is "streaming"; if the app dies meanwhile, the next start marks it
@@ -645,14 +646,11 @@ def write_json(data: Mapping[str, Any], path: Path | str) -> None:
 
 
 def write_text(text: str, path: Path | str) -> None:
-    """Write next to the final name, then rename: never a half-written export."""
+    """An export, never half-written."""
     target = Path(path)
-    part = target.with_name(target.name + ".part")
     try:
-        part.write_text(text, encoding="utf-8")
-        part.replace(target)
+        write_atomically(target, text)
     except OSError as exc:
-        part.unlink(missing_ok=True)
         raise HistoryError(
             say(
                 f"« {target} » n'a pas pu être écrit ({exc.strerror}) : choisissez un autre "

@@ -35,6 +35,20 @@ def models_dir() -> Path:
     return folder
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Write next to the final name, then rename: a reader never sees half a file.
+
+    An OSError propagates; the partial file is removed first.
+    """
+    part = path.with_name(path.name + ".part")
+    try:
+        part.write_text(text, encoding="utf-8")
+        part.replace(path)
+    except OSError:
+        part.unlink(missing_ok=True)
+        raise
+
+
 SETTINGS_FILE = "settings.json"
 LANGUAGES = ("system", "fr", "en")
 THEMES = ("system", "light", "dark")
@@ -106,10 +120,8 @@ class AppSettings:
         return result
 
     def save(self, folder: Path | None = None) -> None:
-        path = (folder or data_dir()) / SETTINGS_FILE
-        part = path.with_name(path.name + ".part")
-        part.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False), encoding="utf-8")
-        part.replace(path)
+        text = json.dumps(asdict(self), indent=2, ensure_ascii=False)
+        write_atomically((folder or data_dir()) / SETTINGS_FILE, text)
 
 
 @dataclass
