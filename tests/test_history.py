@@ -207,7 +207,7 @@ def test_a_reply_streaming_when_the_app_dies_is_kept_as_unfinished(tmp_path: Pat
     assert child.stdout is not None and child.stdout.readline() == b"written\n"
     child.send_signal(signal.SIGKILL)
     child.wait()
-    history = History(path)
+    history = History(path, recover=True)  # the app's first connection recovers
     (conv,) = history.conversations()
     reply = history.shown(conv.id)[-1]
     assert (reply.content, reply.status) == ("Il était une fois", "unfinished")

@@ -13,34 +13,67 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from converters.messages import say
+
 from .history import History, HistoryError
 
 _STOP = object()
+# How often a waiting flush() looks whether the writer is still alive.
+_ALIVE_CHECK_S = 0.1
 
 
 class HistoryWriter:
-    """Applies `update_message` calls in the order given; `flush()` waits for them."""
+    """Applies `update_message` calls in the order given; `flush()` waits for them.
+
+    The thread is a daemon, so a window that fails half-built cannot keep the process
+    alive; `close()` (the window's, at exit) finishes the pending writes first. If the
+    writer cannot go on (its connection cannot be opened, an unexpected error), it says so
+    once through `on_error`, and `flush()`/`close()` return instead of waiting forever.
+    """
 
     def __init__(self, path: Path, on_error: Callable[[str], None]) -> None:
         self._queue: queue.Queue[Any] = queue.Queue()
         self._on_error = on_error
-        self._thread = threading.Thread(target=self._run, args=(path,), name="history-writer")
+        self._thread = threading.Thread(
+            target=self._run, args=(path,), name="history-writer", daemon=True
+        )
         self._thread.start()
 
     def _run(self, path: Path) -> None:
-        with History(path) as history:  # this connection also does the WAL checkpoints
-            while True:
-                item = self._queue.get()
-                if item is _STOP:
-                    return
-                if isinstance(item, threading.Event):
-                    item.set()
-                    continue
-                mid, content, status, meta = item
-                try:
-                    history.update_message(mid, content, status=status, meta=meta)
-                except HistoryError as exc:
-                    self._on_error(str(exc))
+        try:
+            # This connection does the WAL checkpoints (the window's never does).
+            with History(path) as history:
+                self._serve(history)
+        except HistoryError as exc:
+            self._on_error(str(exc))
+        except Exception as exc:  # the thread ends: say so rather than lose writes silently
+            self._on_error(
+                say(
+                    f"Les réponses ne sont plus enregistrées ({type(exc).__name__}) : copiez ce "
+                    "qui compte et redémarrez l'application.",
+                    f"Replies are no longer being saved ({type(exc).__name__}): copy what "
+                    "matters and restart the app.",
+                )
+            )
+            raise
+
+    def _serve(self, history: History) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            mid, content, status, meta = item
+            try:
+                history.update_message(mid, content, status=status, meta=meta)
+            except HistoryError as exc:
+                self._on_error(str(exc))
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def update_message(
         self,
@@ -53,12 +86,15 @@ class HistoryWriter:
         self._queue.put((mid, content, status, None if meta is None else dict(meta)))
 
     def flush(self) -> None:
-        """Return once every update given so far is on disk."""
+        """Return once every update given so far is on disk, or the writer has stopped."""
         done = threading.Event()
         self._queue.put(done)
-        done.wait()
+        while not done.wait(_ALIVE_CHECK_S):
+            if not self._thread.is_alive():
+                return
 
     def close(self) -> None:
         """Finish every pending write, then stop."""
-        self._queue.put(_STOP)
-        self._thread.join()
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join()

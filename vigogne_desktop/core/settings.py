@@ -17,6 +17,7 @@ from platformdirs import user_data_dir
 
 from converters.templates import SYSTEM_CHAT_V2
 
+from .files import write_atomically
 from .protocol import LoadSettings, SamplingParams
 
 APP_NAME = "vigogne-desktop"
@@ -33,20 +34,6 @@ def models_dir() -> Path:
     folder = data_dir() / "models"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write next to the final name, then rename: a reader never sees half a file.
-
-    An OSError propagates; the partial file is removed first.
-    """
-    part = path.with_name(path.name + ".part")
-    try:
-        part.write_text(text, encoding="utf-8")
-        part.replace(path)
-    except OSError:
-        part.unlink(missing_ok=True)
-        raise
 
 
 SETTINGS_FILE = "settings.json"
