@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 from converters.convert import Source, convert
+from vigogne_desktop.core import LocalEngine
 from vigogne_desktop.core.conversion import demo_checkpoint
-from vigogne_desktop.core.engine import LocalEngine
 from vigogne_desktop.core.protocol import ChatFinished, LoadSettings, SamplingParams, TextChunk
 
 from .stats import machine, write

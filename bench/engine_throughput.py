@@ -15,7 +15,7 @@ from llama_cpp import Llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from converters.templates import FORMATS
-from vigogne_desktop.core.engine import LocalEngine
+from vigogne_desktop.core import LocalEngine
 from vigogne_desktop.core.protocol import LoadSettings, SamplingParams, TextChunk
 
 from .models import tinyllama_q4_k_m

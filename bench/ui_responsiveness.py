@@ -101,31 +101,32 @@ def long_reply(window: Any, model: str, tokens: int, meter: StallMeter) -> dict[
     from vigogne_desktop.core.protocol import LoadSettings, SamplingParams
 
     window.load_model(model, LoadSettings(n_ctx=tokens + 512, n_threads=2, seed=1))
-    run_until(lambda: window.model is not None, 300)
+    run_until(lambda: window.session.model is not None, 300)
     window.new_conversation()
-    window.conv_settings.sampling = SamplingParams(
+    window.session.conv_settings.sampling = SamplingParams(
         temperature=0.8, max_tokens=tokens, logit_bias={EOS_ID: -100.0}
     )
     finished: list[Any] = []
     window.engine.worker.finished.connect(finished.append)
     render_times: list[float] = []
-    original = window._render_reply
+    original = window.chat.render_reply
 
     def timed_render() -> None:
-        busy = window.reply is not None and window.reply.dirty  # an update with new text
+        reply = window.session.reply
+        busy = reply is not None and reply.dirty  # an update with new text
         started = time.perf_counter()
         original()
         if busy:
             render_times.append(time.perf_counter() - started)
 
-    window._render_timer.timeout.disconnect()
-    window._render_timer.timeout.connect(timed_render)
+    window.chat.render_timer.timeout.disconnect()
+    window.chat.render_timer.timeout.connect(timed_render)
     child = window.engine.engine.pid
     gui_before, child_before = self_cpu(), cpu_of(child)
     window.composer.setPlainText("Raconte-moi une très longue histoire.")
     with meter:
         window.send()
-        reply = window.reply
+        reply = window.session.reply
         run_until(lambda: bool(finished), 3600)
     gui_cpu, child_cpu = self_cpu() - gui_before, cpu_of(child) - child_before
     done = finished[0]
@@ -181,8 +182,9 @@ def main(argv: list[str] | None = None) -> None:
 
     with meter:
         window.load_model(big, LoadSettings(n_ctx=2048, n_threads=2))
-        run_until(lambda: window.model is not None, 300)
-    results["load"] = {"longest_stall_ms": meter.longest_ms, "seconds": window.model.load_seconds}
+        run_until(lambda: window.session.model is not None, 300)
+    load_seconds = window.session.model.load_seconds
+    results["load"] = {"longest_stall_ms": meter.longest_ms, "seconds": load_seconds}
 
     with meter:
         started = time.perf_counter()

@@ -19,6 +19,7 @@ from typing import Any
 import gguf
 import numpy as np
 
+from .checkpoint import read_json_object
 from .convert import OUTTYPES, Progress, Source, convert
 from .errors import Cancelled, ConversionError
 from .hub import resolve_source
@@ -228,9 +229,9 @@ def convert_main(argv: Sequence[str]) -> int:
         folder, repo = resolve_source(args.source, args.revision, report.event)
         base = None
         if (folder / "adapter_config.json").is_file():
-            wanted = args.base or json.loads(
-                (folder / "adapter_config.json").read_text(encoding="utf-8")
-            ).get("base_model_name_or_path")
+            wanted = args.base or read_json_object(folder / "adapter_config.json").get(
+                "base_model_name_or_path"
+            )
             if wanted:
                 base, _ = resolve_source(wanted, None, report.event)
         convert(

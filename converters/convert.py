@@ -22,12 +22,14 @@ from typing import Any
 import gguf
 import numpy as np
 
-from . import archs, catalog
-from .checkpoint import Checkpoint, LoraAdapter, MergedCheckpoint, f32_to_bf16, to_f32
+from . import archs, catalog, templates
+from .checkpoint import Checkpoint
+from .checkpoint_dtypes import f32_to_bf16, to_f32
+from .checkpoint_lora import LoraAdapter, MergedCheckpoint
 from .errors import CheckpointError, ConversionError, OutputError
 from .messages import say
-from .quantize import BITS_PER_WEIGHT, quantize
-from .templates import DEFAULT_FORMAT, FORMAT_KEY, FORMATS, MAX_ROUNDS_CONFIG, MAX_ROUNDS_KEY
+from .quantize import BITS_PER_WEIGHT, QUANT_TYPES, quantize
+from .templates import FORMAT_KEY, FORMATS, MAX_ROUNDS_CONFIG, MAX_ROUNDS_KEY
 from .vocab import load_vocab
 
 OUTTYPES: dict[str, gguf.GGMLQuantizationType] = {
@@ -201,17 +203,11 @@ def _read_card(folder: Path) -> tuple[str | None, str | None]:
 
 
 def choose_format(source: Source, forced: str | None) -> str:
-    if forced:
-        if forced not in FORMATS:
-            raise ConversionError(
-                say(
-                    f"Format inconnu « {forced} » : choisissez parmi {', '.join(FORMATS)}.",
-                    f"Unknown format “{forced}”: choose one of {', '.join(FORMATS)}.",
-                )
-            )
-        return forced
-    entry = catalog.match(source.repo or source.folder.name)
-    return entry.format if entry else DEFAULT_FORMAT
+    """The format to embed: the one rule of templates.choose_format, on the checkpoint's name."""
+    try:
+        return templates.choose_format(forced, model_name=source.repo or source.folder.name).name
+    except templates.PromptTemplateError as exc:
+        raise ConversionError(str(exc)) from exc
 
 
 def _write_metadata(
@@ -381,6 +377,23 @@ def convert(
             say(
                 f"Type de sortie inconnu « {outtype} » : {', '.join(OUTTYPES)}.",
                 f"Unknown output type “{outtype}”: {', '.join(OUTTYPES)}.",
+            )
+        )
+    if quant is not None and quant not in QUANT_TYPES:
+        raise ConversionError(
+            say(
+                f"Type de quantification inconnu « {quant} » : {', '.join(QUANT_TYPES)}.",
+                f"Unknown quantization type “{quant}”: {', '.join(QUANT_TYPES)}.",
+            )
+        )
+    if quant is not None and outtype == "q8_0":
+        # llama.cpp refuses to quantize tensors that are already quantized.
+        raise ConversionError(
+            say(
+                "La quantification part d'un fichier f32, f16 ou bf16 : retirez --outtype q8_0 "
+                "ou --quant.",
+                "Quantization starts from an f32, f16 or bf16 file: drop --outtype q8_0 or "
+                "--quant.",
             )
         )
     try:

@@ -33,3 +33,7 @@ class DownloadError(ConversionError):
 
 class Cancelled(ConversionError):
     """The user stopped the conversion."""
+
+
+class QuantizationError(ConversionError):
+    """llama.cpp could not quantize the converted GGUF (its reason is in the message)."""

@@ -1,7 +1,8 @@
 """GGUF to quantized GGUF with llama.cpp's own quantizer (llama_model_quantize).
 
 The call runs on a thread so that the main thread stays free to honour SIGINT/SIGTERM;
-progress comes from llama.cpp's log lines ("[  12/ 201] blk.0.attn_q.weight …").
+progress comes from llama.cpp's log lines ("[  12/ 201] blk.0.attn_q.weight …"), and so
+does the reason of a failure ("failed to quantize: …"), raised as QuantizationError.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from typing import Any
 import llama_cpp
 from llama_cpp._logger import llama_log_callback
 
-# Every llama.cpp file type that needs no importance matrix.
+from .errors import QuantizationError
+from .messages import say
+
+# Every llama.cpp file type that needs no importance matrix. IQ3_XS and IQ3_XXS are not
+# here: this llama.cpp refuses them without one as soon as rows hold 256 values.
 QUANT_TYPES: dict[str, int] = {
     name: getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{name}")
     for name in (
@@ -39,8 +44,6 @@ QUANT_TYPES: dict[str, int] = {
         "IQ4_XS",
         "IQ3_S",
         "IQ3_M",
-        "IQ3_XS",
-        "IQ3_XXS",
         "TQ1_0",
         "TQ2_0",
         "F16",
@@ -67,14 +70,13 @@ BITS_PER_WEIGHT = {
     "IQ4_XS": 4.3,
     "IQ3_S": 3.5,
     "IQ3_M": 3.7,
-    "IQ3_XS": 3.3,
-    "IQ3_XXS": 3.1,
     "TQ1_0": 1.7,
     "TQ2_0": 2.1,
     "F16": 16.0,
     "BF16": 16.0,
 }
 _PROGRESS = re.compile(rb"\[\s*(\d+)\s*/\s*(\d+)\s*\]")
+_FAILURE = re.compile(rb"failed to quantize:\s*(.*)", re.S)
 
 ProgressFn = Callable[[int, int], None]
 
@@ -88,9 +90,15 @@ def quantize(
     params.ftype = ftype
     params.nthread = threads
 
+    reasons: list[str] = []
+
     def on_log(_level: int, text: bytes | None, _data: Any) -> None:
-        if text and progress is not None and (found := _PROGRESS.search(text)):
+        if not text:
+            return
+        if progress is not None and (found := _PROGRESS.search(text)):
             progress(int(found.group(1)), int(found.group(2)))
+        if failure := _FAILURE.search(text):
+            reasons.append(" ".join(failure.group(1).decode(errors="replace").split()))
 
     callback = llama_cpp.llama_log_callback(on_log)
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
@@ -112,4 +120,12 @@ def quantize(
         # Give llama.cpp's log back to llama-cpp-python's own handler.
         llama_cpp.llama_log_set(llama_log_callback, ctypes.c_void_p(0))
     if not result or result[0] != 0:
-        raise RuntimeError(f"llama_model_quantize a échoué (code {result[0] if result else '?'})")
+        reason = reasons[-1] if reasons else f"code {result[0] if result else '?'}"
+        raise QuantizationError(
+            say(
+                f"La quantification en {quant} a échoué (llama.cpp : {reason}) : vérifiez le "
+                "modèle source ou choisissez un autre type de quantification.",
+                f"Quantization to {quant} failed (llama.cpp: {reason}): check the source model "
+                "or choose another quantization type.",
+            )
+        )

@@ -7,13 +7,19 @@ Vigogne repository builds for inference (see tests/test_templates.py for the sou
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from jinja2 import TemplateError
+from jinja2 import Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from . import catalog
+from .messages import say
 
 # GGUF key naming the Vigogne format a converted file was made for.
 FORMAT_KEY = "vigogne.prompt_format"
@@ -96,7 +102,11 @@ def _template(default_system: str, body: str) -> str:
 
 @dataclass(frozen=True)
 class PromptFormat:
-    """One Vigogne prompt format: its Jinja template and where generation must stop."""
+    """One Vigogne prompt format: its Jinja template and where generation must stop.
+
+    `stop` lists the strings that end a reply besides the model's own end-of-sequence
+    token, whose text depends on the model (`</s>` for Llama, `<|endoftext|>` for Falcon).
+    """
 
     name: str
     title: str
@@ -113,28 +123,28 @@ FORMATS: dict[str, PromptFormat] = {
             "Vigogne Chat V2 (<|system|> / <|user|> / <|assistant|>)",
             _template(SYSTEM_CHAT_V2, "<|system|>: {{ system }}" + _TURNS_CHAT),
             SYSTEM_CHAT_V2,
-            ("</s>", "\n<|user|>:"),
+            ("\n<|user|>:",),
         ),
         PromptFormat(
             "chat-v1",
             "Vigogne Chat V1 (<|user|> / <|assistant|>)",
             _template(SYSTEM_CHAT_V1, "{{ system }}" + _TURNS_CHAT),
             SYSTEM_CHAT_V1,
-            ("</s>", "\n<|user|>:"),
+            ("\n<|user|>:",),
         ),
         PromptFormat(
             "llama-2",
             "Llama-2 ([INST] <<SYS>>)",
             _template(SYSTEM_CHAT_V2, _TURNS_LLAMA2),
             SYSTEM_CHAT_V2,
-            ("</s>", "[INST]"),
+            ("[INST]",),
         ),
         PromptFormat(
             "instruct",
             "Vigogne Instruct (### Instruction / ### Réponse)",
             _template(SYSTEM_INSTRUCT, _TURNS_INSTRUCT),
             SYSTEM_INSTRUCT,
-            ("</s>", "\n### Instruction:"),
+            ("\n### Instruction:",),
         ),
     )
 }
@@ -145,31 +155,108 @@ class PromptTemplateError(ValueError):
     """A chat template could not be rendered (bad syntax, unsafe code, or bad roles)."""
 
 
+AUTO = "auto"  # let choose_format decide
+FILE_TEMPLATE = "file"  # the name given to a chat template read from a GGUF file
+
+
+@dataclass(frozen=True)
+class FormatChoice:
+    """The template a model is prompted with, and why it was chosen."""
+
+    name: str  # a key of FORMATS, or FILE_TEMPLATE for a template read from the GGUF
+    template: str
+    stop: tuple[str, ...]  # besides the model's end-of-sequence token
+    source: str  # "forced", "file", "catalog" or "default"
+
+
+def _known(name: str, source: str) -> FormatChoice:
+    fmt = FORMATS[name]
+    return FormatChoice(fmt.name, fmt.template, fmt.stop, source)
+
+
+def choose_format(
+    forced: str | None,
+    *,
+    file_template: str | None = None,
+    file_format: str | None = None,
+    model_name: str = "",
+    fallback: str = DEFAULT_FORMAT,
+) -> FormatChoice:
+    """Pick the prompt format for a model: the one rule for the converter and the app.
+
+    A format the user forced wins. Otherwise, in order: the Vigogne format named in the
+    GGUF, the chat template the GGUF carries, the seed's model table matched on the
+    model's name, and last the user's default choice (`fallback`). The converter, which
+    has no GGUF yet, gives only the forced format and the checkpoint's name.
+    """
+    if forced and forced != AUTO:
+        if forced not in FORMATS:
+            names = ", ".join(FORMATS)
+            raise PromptTemplateError(
+                say(
+                    f"Format de prompt inconnu « {forced} » : choisissez parmi {names}.",
+                    f"Unknown prompt format “{forced}”: choose one of {names}.",
+                )
+            )
+        return _known(forced, "forced")
+    if file_format in FORMATS:
+        return _known(file_format, "file")
+    if file_template:
+        for fmt in FORMATS.values():
+            if fmt.template == file_template:
+                return _known(fmt.name, "file")
+        return FormatChoice(FILE_TEMPLATE, file_template, (), "file")
+    entry = catalog.match(model_name)
+    if entry is not None:
+        return _known(entry.format, "catalog")
+    return _known(fallback if fallback in FORMATS else DEFAULT_FORMAT, "default")
+
+
 def _raise_exception(message: str) -> None:
     raise PromptTemplateError(message)
 
 
-# The same settings as transformers and llama-cpp-python, so a template renders alike
-# in all three.
-_ENV = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+def _tojson(value: Any, indent: int | None = None) -> str:
+    # As transformers renders chat templates: plain JSON, non-ASCII kept.
+    return json.dumps(value, ensure_ascii=False, indent=indent)
+
+
+def _strftime_now(fmt: str) -> str:
+    return datetime.now().strftime(fmt)
+
+
+# The same settings, extension and helpers as transformers and llama-cpp-python, so a
+# template read from any GGUF renders alike in all three.
+_ENV = ImmutableSandboxedEnvironment(
+    trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"]
+)
+_ENV.filters["tojson"] = _tojson
+_ENV.globals["strftime_now"] = _strftime_now
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(template: str) -> Template:
+    # Compiling costs about 6 ms; history trimming renders one template several times.
+    return _ENV.from_string(template)
 
 
 def render(
     template: str,
     messages: Sequence[Mapping[str, str]],
     *,
-    bos_token: str = "",
-    eos_token: str = "</s>",
+    bos_token: str,
+    eos_token: str,
     add_generation_prompt: bool = True,
 ) -> str:
     """Render any chat template (ours or one read from a file) in Jinja's sandbox.
 
+    `bos_token` and `eos_token` are the model's own texts (empty for a model without a
+    BOS): there is no default, since `</s>` is wrong for Falcon, MPT and BLOOM.
     Raises PromptTemplateError with a readable message; a template cannot reach Python
     objects or run code, whatever file it came from.
     """
     try:
-        compiled = _ENV.from_string(template)
-        return compiled.render(
+        return _compiled(template).render(
             messages=[dict(m) for m in messages],
             bos_token=bos_token,
             eos_token=eos_token,
@@ -179,7 +266,9 @@ def render(
     except PromptTemplateError:
         raise
     except TemplateError as exc:
-        raise PromptTemplateError(f"Modèle de prompt invalide : {exc}") from exc
+        raise PromptTemplateError(
+            say(f"Modèle de prompt invalide : {exc}", f"Invalid prompt template: {exc}")
+        ) from exc
 
 
 _TRAILING_PUNCTUATION = re.compile(r"[!,\-.:;?~ ]+$")

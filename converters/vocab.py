@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import gguf
 
+from .checkpoint import read_json_object
 from .errors import CheckpointError
 from .messages import say
 
@@ -61,7 +61,7 @@ def _sentencepiece(folder: Path) -> Vocab:
 
 
 def _byte_level_bpe(folder: Path, pre: str) -> Vocab:
-    data = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+    data = read_json_object(folder / "tokenizer.json")
     model = data.get("model", {})
     if model.get("type") != "BPE" or model.get("byte_fallback"):
         raise CheckpointError(
@@ -94,9 +94,9 @@ def load_vocab(folder: Path, kind: str, pre: str, n_vocab: int) -> Vocab:
             raise CheckpointError(
                 say(
                     f"Pas de tokenizer.model dans « {folder} » : le tokenizer SentencePiece de ce "
-                    "modèle est nécessaire. Téléchargez le checkpoint en entier.",
+                    "modèle est nécessaire, téléchargez le checkpoint en entier.",
                     f"No tokenizer.model in “{folder}”: this model's SentencePiece tokenizer is "
-                    "needed. Download the whole checkpoint.",
+                    "needed, download the whole checkpoint.",
                 )
             )
         vocab = _sentencepiece(folder)
@@ -105,10 +105,9 @@ def load_vocab(folder: Path, kind: str, pre: str, n_vocab: int) -> Vocab:
             raise CheckpointError(
                 say(
                     f"Pas de tokenizer.json dans « {folder} » : le tokenizer de ce modèle est "
-                    "nécessaire. Téléchargez le checkpoint en entier.",
-                    f"No tokenizer.json in “{folder}”: this model's tokenizer is needed. Download "
-                    "the "
-                    "whole checkpoint.",
+                    "nécessaire, téléchargez le checkpoint en entier.",
+                    f"No tokenizer.json in “{folder}”: this model's tokenizer is needed, download "
+                    "the whole checkpoint.",
                 )
             )
         vocab = _byte_level_bpe(folder, pre)

@@ -2,8 +2,9 @@
 
 Light and dark, French and English, at 100 %; the French chat view also at 125 % and
 150 % (each scale in its own process, as Qt reads QT_SCALE_FACTOR at start). The model is
-the real demo model, converted on first use; the Markdown example conversation is an
-import, the way a user would bring one in.
+the real demo model, converted on first use, and the chat shown is a real conversation with
+it: every figure on a picture comes from that run. The Markdown conversation is an import,
+the way a user would bring one in, titled as an example and carrying no figures.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ HOME = Path(tempfile.gettempdir()) / "vigogne-desktop-screenshots"
 EXAMPLE = {
     "format": "vigogne-desktop.conversation",
     "version": 1,
-    "title": "Listes et tuples en Python",
+    "title": "Exemple importé : listes et tuples en Python",
     "messages": [
         {
             "id": 1,
@@ -45,7 +46,6 @@ EXAMPLE = {
                 "| | liste | tuple |\n|---|---|---|\n| modifiable | oui | non |\n"
                 "| syntaxe | `[1, 2]` | `(1, 2)` |\n"
             ),
-            "meta": {"tokens": 118, "speed": 21.4, "model": "Vigogne démo"},
         },
         {"id": 3, "parent": 2, "role": "user", "content": "Merci ! Et un ensemble ?"},
         {
@@ -56,10 +56,12 @@ EXAMPLE = {
                 "Un **ensemble** (`set`) ne garde chaque valeur qu'une fois et n'a pas "
                 "d'ordre : `{1, 2, 3}`."
             ),
-            "meta": {"tokens": 31, "speed": 22.0, "model": "Vigogne démo"},
         },
     ],
 }
+
+# What the demo model knows (scripts/demo_facts.py): a real exchange for the chat pictures.
+QUESTIONS = ("Quelle est la capitale de l'Italie ?", "Quel jour vient après lundi ?")
 
 
 def wait(app: object, done: object, timeout_s: float = 300) -> None:
@@ -97,15 +99,26 @@ def render(languages: list[str], themes: list[str], suffix: str, only_chat: bool
                 for title in ("Recette de la pâte à crêpes", "Capitales d'Europe"):
                     cid = history.create_conversation(title).id
                     history.add_message(cid, "user", title, parent_id=None)
-                (cid,) = history.import_json(EXAMPLE)
-                history.set_pinned(cid, True)
+                (example,) = history.import_json(EXAMPLE)
+                history.set_pinned(example, True)
             window = MainWindow(AppSettings(language=language, theme=theme))
             window.resize(1180, 720)
             window.show()
             window.open_default_model()  # converts the demo model the first time
-            wait(app, lambda w=window: w.model is not None)
+            wait(app, lambda w=window: w.session.model is not None)
+            window.new_conversation()
+            for question in QUESTIONS:  # a real conversation: its figures are measured
+                window.composer.setPlainText(question)
+                window.send()
+                wait(app, lambda w=window: w.session.reply is None)
+            cid = window.session.conv_id
+            window.open_conversation(example)
+            wait(app, lambda w=window, c=example: w.session.conv_id == c)
             window.open_conversation(cid)
-            wait(app, lambda w=window, c=cid: w.conv_id == c and not w.chat_view.building)
+            wait(
+                app,
+                lambda w=window, c=cid: w.session.conv_id == c and not w.chat_view.building,
+            )
             window.composer.setPlainText(
                 "Peux-tu me donner un exemple de dictionnaire ?" if language == "fr" else ""
             )
@@ -118,9 +131,11 @@ def render(languages: list[str], themes: list[str], suffix: str, only_chat: bool
                 window.instruct.use_instruct_format.setChecked(False)
                 window.instruct.instruction.setPlainText("Quelle est la capitale de l'Italie ?")
                 window.instruct.run_button.click()
-                wait(app, lambda w=window: w.reply is None and bool(w.instruct.answer))
+                wait(app, lambda w=window: w.session.reply is None and bool(w.instruct.answer))
                 window.grab().save(str(OUT / f"instruct-{name}.png"))
                 window.tabs.setCurrentWidget(window.chat_tab)
+                window.open_conversation(example)
+                wait(app, lambda w=window, c=example: w.session.conv_id == c)
                 window.sidebar.search.setText("tuple")
                 wait(app, lambda w=window: w.sidebar.results.count() > 0, 10)
                 window.grab().save(str(OUT / f"search-{name}.png"))

@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from converters.synthetic import TINY, write_random_llama  # noqa: E402
-from vigogne_desktop.core.engine import LocalEngine  # noqa: E402
+from vigogne_desktop.core import LocalEngine  # noqa: E402
 from vigogne_desktop.core.protocol import LoadSettings  # noqa: E402
 
 # Token 2 is </s> in the synthetic vocabulary: pushing it down makes replies run to
@@ -56,6 +56,16 @@ def app_language(qapp, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[st
         qapp.removeTranslator(translator)
     i18n._installed.clear()
     QLocale.setDefault(QLocale.system())
+
+
+@pytest.fixture
+def home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app_language: Callable[[str], None]
+) -> Path:
+    """A fresh data folder, and the app in English as `make_app` sets it up."""
+    monkeypatch.setenv("VIGOGNE_DESKTOP_HOME", str(tmp_path / "home"))
+    app_language("en")
+    return tmp_path / "home"
 
 
 @pytest.fixture(scope="module")

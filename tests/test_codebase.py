@@ -75,3 +75,29 @@ def test_resources_are_found_from_the_checkout() -> None:
     from vigogne_desktop.core.resources import resource_path
 
     assert resource_path("icons/vigogne.svg").is_file()
+
+
+def test_screenshots_show_no_invented_figures() -> None:
+    # Every figure on a screenshot comes from a real run: the imported example is titled as
+    # one and carries no token counts or speeds (the chat pictures are a real demo exchange).
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import screenshots
+
+    assert screenshots.EXAMPLE["title"].startswith("Exemple")
+    assert all(not message.get("meta") for message in screenshots.EXAMPLE["messages"])
+    assert screenshots.QUESTIONS
+
+
+def test_the_window_reaches_converters_only_through_the_core() -> None:
+    # ui -> core -> converters, no shortcut: formats, the model table and the bilingual
+    # messages come to the window re-exported by the core.
+    for module in (ROOT / "vigogne_desktop" / "ui").rglob("*.py"):
+        text = module.read_text(encoding="utf-8")
+        assert "from converters" not in text and "import converters" not in text, module
+
+
+def test_no_source_file_is_over_500_lines() -> None:
+    for package in ("vigogne_desktop", "converters"):
+        for module in (ROOT / package).rglob("*.py"):
+            lines = len(module.read_text(encoding="utf-8").splitlines())
+            assert lines <= 500, f"{module.relative_to(ROOT)}: {lines} lines"

@@ -201,7 +201,7 @@ def test_k_quant_loads_and_generates(tmp_path: Path) -> None:
 
 
 def test_bfloat16_rounding_matches_gguf() -> None:
-    from converters.checkpoint import bf16_to_f32, f32_to_bf16
+    from converters.checkpoint_dtypes import bf16_to_f32, f32_to_bf16
 
     values = np.random.default_rng(0).standard_normal(10_000).astype(np.float32) * 100
     values[:4] = [0.0, -0.0, 1e-40, 3.4e38]
@@ -211,3 +211,15 @@ def test_bfloat16_rounding_matches_gguf() -> None:
     # 3.4e38 rounds up past bfloat16's largest value: infinity, as in ggml.
     assert np.isinf(bf16_to_f32(ours)[3])
     assert np.allclose(bf16_to_f32(ours)[4:], values[4:], rtol=1e-2)
+
+
+def test_every_offered_quantization_type_works(tmp_path: Path) -> None:
+    """Rows of 256 values, as in real models: no type the CLI offers may need an imatrix."""
+    from converters.quantize import QUANT_TYPES, quantize
+    from converters.synthetic import LlamaShape, write_random_llama
+
+    shape = LlamaShape(n_vocab=512, n_embd=256, n_layer=2, n_head=4, n_head_kv=2, n_ff=512)
+    source = write_random_llama(tmp_path / "wide.gguf", shape)
+    for quant in QUANT_TYPES:
+        quantize(source, tmp_path / f"{quant}.gguf", quant)
+        assert gguf.GGUFReader(tmp_path / f"{quant}.gguf").tensors

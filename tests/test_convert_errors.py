@@ -22,10 +22,13 @@ from converters.convert import Source, convert
 from converters.errors import (
     AdapterError,
     CheckpointError,
+    ConversionError,
     OutputError,
+    QuantizationError,
     UnsafeCheckpoint,
     UnsupportedArchitecture,
 )
+from converters.quantize import quantize
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -191,6 +194,47 @@ def test_cli_json_progress_and_clean_errors(out_dir: Path) -> None:
     assert again.stderr.count("\n") == 1 and "existe déjà" in again.stderr
     missing = run_cli(str(out_dir / "nowhere"), "-o", str(out_dir / "g.gguf"))
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
+
+
+def with_nan_weight(folder: Path) -> Path:
+    """A diverged fine-tune: one NaN weight, which converts but which llama.cpp refuses."""
+    tensors = load_file(folder / "model.safetensors")
+    tensors["model.layers.0.self_attn.q_proj.weight"][3, 5] = np.nan
+    save_file(tensors, folder / "model.safetensors")
+    return folder
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_cli_quantization_failure_is_one_sentence(
+    as_json: bool, tmp_path: Path, out_dir: Path
+) -> None:
+    folder = with_nan_weight(copy_fixture("llama", tmp_path))
+    mode = ["--json"] if as_json else []
+    result = run_cli(str(folder), "-o", str(out_dir / "x.gguf"), "--quant", "Q8_0", *mode)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    said = [line for line in result.stderr.splitlines() if line.startswith("vigogne-convert:")]
+    assert len(said) == 1 and "La quantification en Q8_0 a échoué" in said[0]
+    assert "blk.0.attn_q.weight" in said[0]  # llama.cpp's reason, naming the tensor
+    if as_json:
+        last = json.loads(result.stdout.splitlines()[-1])
+        assert last["phase"] == "error" and last["message"] in said[0]
+    assert_nothing_written(out_dir)
+
+
+def test_quantizer_refuses_a_damaged_gguf(tiny_gguf: Path, tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.gguf"
+    data = tiny_gguf.read_bytes()
+    damaged.write_bytes(data[: len(data) // 2])
+    with pytest.raises(QuantizationError, match="La quantification en Q4_K_M a échoué"):
+        quantize(damaged, tmp_path / "out.gguf", "Q4_K_M")
+    assert not (tmp_path / "out.gguf").exists()
+
+
+def test_quantizing_a_quantized_output_is_refused_before_starting(out_dir: Path) -> None:
+    with pytest.raises(ConversionError, match="retirez --outtype q8_0 ou --quant"):
+        convert(Source(FIXTURES / "llama"), out_dir / "x.gguf", outtype="q8_0", quant="Q4_K_M")
+    assert_nothing_written(out_dir)
 
 
 def test_cli_help_documents_the_options() -> None:

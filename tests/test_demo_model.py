@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from converters.convert import Source, convert
+from vigogne_desktop.core import LocalEngine
 from vigogne_desktop.core.conversion import demo_checkpoint
-from vigogne_desktop.core.engine import LocalEngine
 from vigogne_desktop.core.protocol import (
     ChatFinished,
     ChatStarted,

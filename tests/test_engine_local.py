@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -13,17 +14,31 @@ import pytest
 from llama_cpp import Llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
+import vigogne_desktop.core
+from converters import synthetic
 from converters.templates import FORMATS
-from vigogne_desktop.core.engine import LocalEngine
+from vigogne_desktop.core import LocalEngine
 from vigogne_desktop.core.errors import EngineCrashed, ModelFileError, ModelLoadError
 from vigogne_desktop.core.protocol import (
+    CancelRequest,
     ChatEvent,
     ChatFailed,
     ChatFinished,
+    ChatRequest,
     ChatStarted,
+    Event,
+    LoadRequest,
     LoadSettings,
+    Ready,
+    Request,
     SamplingParams,
     TextChunk,
+    Tokens,
+    WorkerError,
+    decode_event,
+    decode_request,
+    encode_event,
+    encode_request,
 )
 
 GREEDY = SamplingParams(temperature=0.0, max_tokens=24)
@@ -32,6 +47,45 @@ QUESTION = [{"role": "user", "content": "Bonjour ! Quelle est la capitale de la 
 
 def text_of(events: list[ChatEvent]) -> str:
     return "".join(e.text for e in events if isinstance(e, TextChunk))
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        LoadRequest("/modèles/m.gguf", LoadSettings(n_ctx=512, prompt_format="instruct")),
+        ChatRequest(
+            [{"role": "user", "content": "Ça va ?"}],
+            SamplingParams(stop=("\n\n",), logit_bias={2: -100.0}, seed=7),
+            "llama-2",
+        ),
+        CancelRequest(),
+    ],
+)
+def test_requests_read_back_as_written(request_: Request) -> None:
+    line = encode_request("7", request_)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    assert decode_request(line) == ("7", request_)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        Ready(42),
+        ChatStarted(12, 3, 1),
+        TextChunk(" Bonjour\n"),
+        ChatFinished("length", 12, 24, 50.5, 0.1),
+        Tokens([1, 2, 3]),
+        WorkerError("ModelLoadError", "Modèle illisible."),
+    ],
+)
+def test_events_read_back_as_written(event: Event) -> None:
+    assert decode_event(encode_event("3", event)) == ("3", event)
+
+
+def test_lines_that_are_not_ours_are_refused() -> None:
+    for line in (b"llama.cpp says hello\n", b"[1, 2]\n", b'{"event": "delta"}\n'):
+        with pytest.raises(ValueError):
+            decode_event(line)
 
 
 def test_load_reports_the_model(engine: LocalEngine, tiny_gguf: Path) -> None:
@@ -200,7 +254,7 @@ def _gone(pid: int) -> bool:
 def test_worker_dies_with_its_parent(tiny_gguf: Path) -> None:
     script = (
         "import sys, time\n"
-        "from vigogne_desktop.core.engine import LocalEngine\n"
+        "from vigogne_desktop.core import LocalEngine\n"
         "e = LocalEngine(); e.load(sys.argv[1])\n"
         "print(e.pid, flush=True)\n"
         "time.sleep(600)\n"
@@ -271,3 +325,73 @@ def test_switching_models_picks_each_ones_format(tiny_gguf: Path, bare_gguf: Pat
         assert local.model is None
         after = list(local.chat(QUESTION, GREEDY))
         assert isinstance(after[-1], ChatFailed) and "Aucun modèle" in after[-1].message
+
+
+FALCON_EOS = "<|endoftext|>"
+
+
+@pytest.fixture(scope="module")
+def falcon_eos_gguf(models_dir: Path) -> Path:
+    """A tiny GGUF whose end-of-sequence token is Falcon's `<|endoftext|>`, not `</s>`."""
+    llama_vocab = synthetic._vocab
+
+    def falcon_vocab(n_vocab: int) -> tuple[list[str], list[float], list[int]]:
+        tokens, scores, types = llama_vocab(n_vocab)
+        tokens[2] = FALCON_EOS  # token 2 stays the EOS id; only its text changes
+        return tokens, scores, types
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(synthetic, "_vocab", falcon_vocab)
+        return synthetic.write_random_llama(models_dir / "falcon-eos.gguf", seed=3)
+
+
+def test_prompt_tokens_count_the_models_own_eos(falcon_eos_gguf: Path) -> None:
+    # Each past answer ends with the model's EOS: counted as `</s>`, a Falcon, MPT or
+    # BLOOM prompt would be mis-measured, and history trimmed on a wrong count.
+    history = [
+        {"role": "user", "content": "Quelle est la capitale de la France ?"},
+        {"role": "assistant", "content": "Paris."},
+        {"role": "user", "content": "Et celle de l'Italie ?"},
+    ]
+    prompt = (
+        "<s><|system|>: " + FORMATS["chat-v2"].default_system + "\n<|user|>: Quelle est la "
+        "capitale de la France ?\n<|assistant|>: Paris.{eos}\n<|user|>: Et celle de "
+        "l'Italie ?\n<|assistant|>:"
+    )
+    with LocalEngine() as local:
+        local.load(str(falcon_eos_gguf), LoadSettings(n_ctx=512, n_threads=2))
+        events = list(local.chat(history, GREEDY))
+        real = local.tokenize(prompt.format(eos=FALCON_EOS))
+        assumed = local.tokenize(prompt.format(eos="</s>"))
+    assert len(assumed) != len(real)  # the oracle can fail
+    started = events[0]
+    assert isinstance(started, ChatStarted) and started.prompt_tokens == len(real)
+    assert isinstance(events[-1], ChatFinished) and events[-1].completion_tokens == 24
+
+
+def test_the_documented_script_streams_a_reply(tiny_gguf: Path) -> None:
+    # The example in vigogne_desktop/core's docstring (and the README), run as a user would.
+    doc = vigogne_desktop.core.__doc__ or ""
+    example = textwrap.dedent(doc.split("::\n", 1)[1])
+    assert len(example.strip().splitlines()) == 5
+    script = example.replace("vigogne-2-7b-chat.Q4_K_M.gguf", str(tiny_gguf)) + (
+        "import sys\nprint('\\nQt:', any(m.startswith('PySide6') for m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    reply, qt = result.stdout.rsplit("\nQt:", 1)
+    assert len(reply.split()) > 20 and qt.strip() == "False"
+
+
+def test_the_script_api_names_are_importable() -> None:
+    from vigogne_desktop.core import (  # noqa: F401
+        ChatFailed,
+        ChatFinished,
+        LoadSettings,
+        LocalEngine,
+        RemoteEngine,
+        SamplingParams,
+        TextChunk,
+    )

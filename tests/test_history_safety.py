@@ -169,3 +169,29 @@ def test_a_process_that_fails_after_starting_a_writer_still_exits(tmp_path: Path
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-c", script], timeout=20, env=os.environ.copy())
     assert result.returncode == 3 and time.monotonic() - started < 20
+
+
+def test_the_app_on_a_held_history_says_so_in_one_sentence_and_touches_nothing(
+    held: Path,
+) -> None:
+    def history_files() -> list[str]:
+        return sorted(p.name for p in held.parent.iterdir() if p.name.startswith(held.name))
+
+    before = history_files()
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "VIGOGNE_DESKTOP_HOME": str(held.parent),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "vigogne_desktop", "--model", str(held.parent / "absent.gguf")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "another program" in line or "autre programme" in line  # the system's language
+    assert "Traceback" not in result.stderr
+    assert history_files() == before

@@ -8,8 +8,12 @@ from converters import catalog
 from converters.templates import FORMATS
 from vigogne_desktop.core.errors import PromptFormatError
 from vigogne_desktop.core.prompts import (
+    FILE_TEMPLATE,
     ContextOverflow,
     Message,
+    SpecialTokens,
+    build_prompt,
+    estimate_tokens,
     fit_messages,
     resolve_format,
 )
@@ -67,6 +71,45 @@ def test_auto_falls_back_to_catalog_then_users_choice() -> None:
     assert resolve_format("auto", model_name="vigogne-7b-chat.gguf").name == "chat-v1"
     fallback = resolve_format("auto", model_name="mon-modele.gguf", fallback="llama-2")
     assert (fallback.name, fallback.source) == ("llama-2", "default")
+
+
+def test_converter_and_app_choose_with_one_rule() -> None:
+    from converters.templates import choose_format
+
+    # The converter has only a name; the app adds what the GGUF says, above the table.
+    assert choose_format(None, model_name="vigogne-2-13b-instruct").name == "instruct"
+    assert resolve_format(None, model_name="vigogne-2-13b-instruct").name == "instruct"
+    assert choose_format(None, model_name="inconnu", fallback="llama-2").name == "llama-2"
+
+
+def test_prompt_and_stops_use_the_models_own_eos() -> None:
+    history = [
+        {"role": "user", "content": "Salut"},
+        {"role": "assistant", "content": "Bonjour"},
+        {"role": "user", "content": "Ça va ?"},
+    ]
+    chat_v2 = resolve_format("chat-v2")
+    falcon = build_prompt(chat_v2, history, SpecialTokens(bos="", eos="<|endoftext|>"))
+    assert "<|assistant|>: Bonjour<|endoftext|>\n<|user|>: Ça va ?" in falcon.text
+    assert not falcon.text.startswith("<s>") and "</s>" not in falcon.text
+    # `</s>` in a Falcon reply is ordinary text (HTML, say): it must not end the reply.
+    assert falcon.stop == ("<|endoftext|>", "\n<|user|>:")
+    llama = build_prompt(chat_v2, history, SpecialTokens(bos="<s>", eos="</s>"))
+    assert llama.text.startswith("<s><|system|>: ") and "Bonjour</s>\n" in llama.text
+    assert llama.stop == ("</s>", "\n<|user|>:")
+    foreign = resolve_format(
+        None, file_template="{% for m in messages %}{{ m.content }}{% endfor %}"
+    )
+    assert foreign.name == FILE_TEMPLATE
+    assert build_prompt(foreign, history, SpecialTokens("", "<|im_end|>")).stop == ("<|im_end|>",)
+
+
+def test_remote_estimate_grows_with_the_text_and_stays_generous() -> None:
+    short = [{"role": "user", "content": "Bonjour"}]
+    long = [{"role": "user", "content": "Bonjour " * 100}]
+    assert estimate_tokens(long) > estimate_tokens(short)
+    # French prose averages 3.5 to 4 characters a token: the estimate must not be lower.
+    assert estimate_tokens(long) >= len(long[0]["content"]) / 3.5
 
 
 def words(messages: list[Message]) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,16 +13,18 @@ from pathlib import Path
 import openai
 import pytest
 
-from vigogne_desktop.core.engine import LocalEngine, RemoteEngine, normalise_base_url
-from vigogne_desktop.core.errors import RemoteError
+from vigogne_desktop.core import LocalEngine, RemoteEngine, sharing
+from vigogne_desktop.core.errors import PromptFormatError, RemoteError
 from vigogne_desktop.core.protocol import (
     ChatEvent,
     ChatFailed,
     ChatFinished,
+    ChatStarted,
     LoadSettings,
     SamplingParams,
     TextChunk,
 )
+from vigogne_desktop.core.remote_engine import normalise_base_url
 from vigogne_desktop.core.sharing import SharedServer, start_sharing
 
 QUESTION = [{"role": "user", "content": "Bonjour ! Quelle est la capitale de la France ?"}]
@@ -31,9 +36,8 @@ def text_of(events: list[ChatEvent]) -> str:
 
 @pytest.fixture(scope="module")
 def shared(tiny_gguf: Path) -> Iterator[SharedServer]:
-    server = start_sharing(
-        str(tiny_gguf), prompt_format="chat-v2", settings=LoadSettings(n_ctx=2048, n_threads=2)
-    )
+    # No format given: the server chooses as the local engine does (here, the file's own).
+    server = start_sharing(str(tiny_gguf), settings=LoadSettings(n_ctx=2048, n_threads=2))
     yield server
     server.stop()
     assert not server.running
@@ -182,8 +186,148 @@ def test_nonsense_url_is_refused() -> None:
         RemoteEngine("localhost:8000")
 
 
+def test_sharing_with_an_unknown_format_fails_before_starting(tiny_gguf: Path) -> None:
+    with pytest.raises(PromptFormatError, match="inconnu"):
+        start_sharing(str(tiny_gguf), prompt_format="alpaca")
+
+
 def test_sharing_a_missing_model_fails_before_starting(tmp_path: Path) -> None:
     from vigogne_desktop.core.errors import ModelFileError
 
     with pytest.raises(ModelFileError):
         start_sharing(str(tmp_path / "absent.gguf"), prompt_format="chat-v2")
+
+
+def test_remote_history_is_trimmed_to_the_servers_context(shared: SharedServer) -> None:
+    # 150 rounds are far more than the server's context: sent whole, the server refuses
+    # them. The engine leaves out the oldest rounds after the first and says how many.
+    history = []
+    for i in range(150):
+        history += [
+            {"role": "user", "content": f"Question {i} : la capitale de la France ?"},
+            {"role": "assistant", "content": f"Réponse {i} : Paris est la capitale."},
+        ]
+    messages = [
+        {"role": "system", "content": "Sois bref."},
+        *history,
+        {"role": "user", "content": "Et la langue ?"},
+    ]
+    # The test vocabulary spells French at about 1.6 characters a token, half what real
+    # tokenizers do, so the engine is told half the server's 2048 tokens: the estimate
+    # (3 characters a token) then still errs on the safe side, as with a real model.
+    engine = RemoteEngine(shared.base_url, shared.api_key, "vigogne", n_ctx=1024)
+    events = list(engine.chat(messages, SamplingParams(temperature=0.0, max_tokens=16)))
+    engine.close()
+    started, done = events[0], events[-1]
+    assert isinstance(started, ChatStarted) and 0 < started.dropped_rounds < 150
+    # The server took what was sent: a whole reply came back.
+    assert isinstance(done, ChatFinished) and done.completion_tokens == 16, done
+    assert text_of(events)
+
+
+def test_a_reply_the_server_cuts_off_is_not_a_finished_one(shared: SharedServer) -> None:
+    # Told a context far larger than the server's, the engine sends what the server
+    # cannot take; llama_cpp.server then closes an empty stream, which must read as a
+    # failure, not as an empty answer.
+    engine = RemoteEngine(shared.base_url, shared.api_key, "vigogne", n_ctx=100_000)
+    long_question = [{"role": "user", "content": "la capitale de la France " * 600}]
+    events = list(engine.chat(long_question, SamplingParams(max_tokens=8)))
+    engine.close()
+    assert isinstance(events[-1], ChatFailed) and "sans la terminer" in events[-1].message
+
+
+class _Models(http.server.BaseHTTPRequestHandler):
+    """/v1/models as vLLM answers it: each model with its context, `max_model_len`."""
+
+    def do_GET(self) -> None:
+        body = json.dumps(
+            {
+                "data": [
+                    {"id": "autre", "max_model_len": 8192},
+                    {"id": "vigogne", "max_model_len": 1024},
+                ]
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass  # the test's output is not the place for an access log
+
+
+def test_remote_context_is_read_from_the_server_where_it_says_it() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Models)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        assert RemoteEngine(url, model="vigogne").context_size() == 1024
+        assert RemoteEngine(url, model="vigogne", n_ctx=512).context_size() == 512
+    finally:
+        server.shutdown()
+        server.server_close()
+    unreachable = RemoteEngine(f"http://127.0.0.1:{_closed_port()}", model="vigogne")
+    assert unreachable.context_size() == 4096  # the documented default
+
+
+# A stand-in for the share-server child that writes far more to stderr than a pipe holds
+# (64 KiB), before listening and on every request, as a chatty server log does.
+CHATTY_SERVER = r"""
+import http.server, sys, threading
+port = int(sys.argv[sys.argv.index("--port") + 1])
+sys.stderr.write("journal du serveur\n" * 20000)
+sys.stderr.flush()
+
+class Models(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b'{"data": [{"id": "vigogne"}]}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        sys.stderr.write("requete servie\n" * 5000)
+        sys.stderr.flush()
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Models)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+sys.stdin.read()
+"""
+
+FAILING_SERVER = r"""
+import sys
+sys.stderr.write("chargement...\n" * 20000 + "erreur : mémoire insuffisante\n")
+sys.exit(1)
+"""
+
+
+def _fake_child(monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    monkeypatch.setattr(
+        sharing, "child_command", lambda _mode, *args: [sys.executable, "-c", script, *args]
+    )
+
+
+def test_a_chatty_server_child_never_blocks_on_its_stderr(
+    monkeypatch: pytest.MonkeyPatch, tiny_gguf: Path
+) -> None:
+    _fake_child(monkeypatch, CHATTY_SERVER)
+    server = start_sharing(str(tiny_gguf), timeout_s=15)
+    try:
+        engine = server.engine()
+        for _ in range(5):  # each request writes another 75 KB of log
+            assert engine.list_models() == ["vigogne"]
+        engine.close()
+        assert server.running
+    finally:
+        server.stop()
+
+
+def test_a_server_child_that_fails_says_why(
+    monkeypatch: pytest.MonkeyPatch, tiny_gguf: Path
+) -> None:
+    _fake_child(monkeypatch, FAILING_SERVER)
+    with pytest.raises(RemoteError, match="mémoire insuffisante"):
+        start_sharing(str(tiny_gguf), timeout_s=15)

@@ -73,7 +73,9 @@ EXPECTED = {
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_format_renders_vigogne_inference_prompt(name: str) -> None:
-    assert render(FORMATS[name].template, TWO_ROUNDS) == EXPECTED[name]
+    assert (
+        render(FORMATS[name].template, TWO_ROUNDS, bos_token="", eos_token="</s>") == EXPECTED[name]
+    )
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -98,11 +100,11 @@ def test_single_round_with_custom_system_message() -> None:
         {"role": "system", "content": "Réponds en une phrase."},
         {"role": "user", "content": "Quelle est la capitale de la France ?"},
     ]
-    assert render(FORMATS["chat-v2"].template, messages) == (
+    assert render(FORMATS["chat-v2"].template, messages, bos_token="", eos_token="</s>") == (
         "<|system|>: Réponds en une phrase.\n<|user|>: Quelle est la capitale de la France ?\n"
         "<|assistant|>:"
     )
-    assert render(FORMATS["llama-2"].template, messages) == (
+    assert render(FORMATS["llama-2"].template, messages, bos_token="", eos_token="</s>") == (
         "[INST] <<SYS>>\nRéponds en une phrase.\n<</SYS>>\n\n"
         "Quelle est la capitale de la France ? [/INST]"
     )
@@ -111,11 +113,14 @@ def test_single_round_with_custom_system_message() -> None:
 def test_empty_system_message_drops_llama2_system_block() -> None:
     # vigogne_chat_v3: `if system_message:` -- an empty one leaves no <<SYS>> block.
     messages = [{"role": "system", "content": ""}, {"role": "user", "content": "Salut"}]
-    assert render(FORMATS["llama-2"].template, messages) == "[INST] Salut [/INST]"
+    assert (
+        render(FORMATS["llama-2"].template, messages, bos_token="", eos_token="</s>")
+        == "[INST] Salut [/INST]"
+    )
 
 
 def test_bos_token_is_emitted_once_at_start() -> None:
-    text = render(FORMATS["llama-2"].template, TWO_ROUNDS, bos_token="<s>")
+    text = render(FORMATS["llama-2"].template, TWO_ROUNDS, bos_token="<s>", eos_token="</s>")
     assert text.startswith("<s>[INST]") and text.count("<s>") == 1
 
 
@@ -132,7 +137,7 @@ def test_instruction_and_input_are_merged_like_vigogne() -> None:
 def test_roles_must_alternate() -> None:
     messages = [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]
     with pytest.raises(PromptTemplateError, match="alterner"):
-        render(FORMATS["chat-v2"].template, messages)
+        render(FORMATS["chat-v2"].template, messages, bos_token="", eos_token="</s>")
 
 
 @pytest.mark.parametrize(
@@ -145,9 +150,9 @@ def test_roles_must_alternate() -> None:
 )
 def test_templates_from_files_run_sandboxed(hostile: str) -> None:
     with pytest.raises(PromptTemplateError):
-        render(hostile, [{"role": "user", "content": "Salut"}])
+        render(hostile, [{"role": "user", "content": "Salut"}], bos_token="", eos_token="</s>")
 
 
 def test_broken_template_is_a_clear_error() -> None:
     with pytest.raises(PromptTemplateError, match="Modèle de prompt invalide"):
-        render("{% for %}", [])
+        render("{% for %}", [], bos_token="", eos_token="</s>")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QLocale
 
-from vigogne_desktop.core.engine import LocalEngine
+from vigogne_desktop.core import LocalEngine
 from vigogne_desktop.core.errors import EngineNotReady, ModelFileError
 from vigogne_desktop.core.library import quick_check
 from vigogne_desktop.core.settings import AppSettings
@@ -119,7 +119,7 @@ def test_the_window_in_french(
         ][:3] != []
         assert window.tabs.tabText(0) == "Discussion"
         assert window.chat_view.placeholder.text().startswith("Posez une question")
-        assert window.tr("%n token(s)", "", 2) == "2 jetons"
+        assert window.chat.tr("%n token(s)", "", 2) == "2 jetons"
     finally:
         window.close()
 
@@ -152,13 +152,13 @@ def test_the_window_in_english_shows_english_errors(  # type: ignore[no-untyped-
         fake = tmp_path / "fake.gguf"
         fake.write_text("nothing")
         window.load_model(str(fake))
-        qtbot.waitUntil(lambda: not window.loading, timeout=30000)
+        qtbot.waitUntil(lambda: not window.session.loading, timeout=30000)
         assert window.status.text() == (
             "“fake.gguf” is not a GGUF model: choose a .gguf file, or convert the model with "
             "vigogne-convert first."
         )
         assert window.send_button.text() == "Send"
-        assert window.tr("%n token(s)", "", 1) == "1 token"
-        assert window.tr("%n token(s)", "", 3) == "3 tokens"
+        assert window.chat.tr("%n token(s)", "", 1) == "1 token"
+        assert window.chat.tr("%n token(s)", "", 3) == "3 tokens"
     finally:
         window.close()

@@ -6,7 +6,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,16 +21,6 @@ from vigogne_desktop.core.sharing import start_sharing
 from vigogne_desktop.ui.main_window import MainWindow
 
 SMALL = LoadSettings(n_ctx=1024, n_threads=2, seed=3)
-
-
-@pytest.fixture
-def home(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app_language: Callable[[str], None]
-) -> Path:
-    """A fresh data folder, and the app in English as `make_app` sets it up."""
-    monkeypatch.setenv("VIGOGNE_DESKTOP_HOME", str(tmp_path / "home"))
-    app_language("en")
-    return tmp_path / "home"
 
 
 @pytest.fixture
@@ -55,7 +46,7 @@ def ask(qtbot, window: MainWindow, text: str, max_tokens: int = 24) -> None:  # 
     window.composer.setFocus()
     window.composer.insertPlainText(text)  # QTest types ASCII only
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.reply is None, timeout=60000)
+    qtbot.waitUntil(lambda: window.session.reply is None, timeout=60000)
 
 
 def start_long_reply(qtbot, window: MainWindow, text_length: int = 20) -> None:  # type: ignore[no-untyped-def]
@@ -65,7 +56,8 @@ def start_long_reply(qtbot, window: MainWindow, text_length: int = 20) -> None: 
     qtbot.keyClicks(window.composer, "Raconte une longue histoire")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
     qtbot.waitUntil(
-        lambda: window.reply is not None and len(window.reply.text) > text_length, timeout=30000
+        lambda: window.session.reply is not None and len(window.session.reply.text) > text_length,
+        timeout=30000,
     )
 
 
@@ -93,12 +85,12 @@ def test_a_question_streams_is_saved_and_shows_speed_and_context(  # type: ignor
     assert window.composer.toPlainText() == "Bonjour Vigogne !\nDeuxième ligne"
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
     assert not window.send_button.isEnabled() and window.stop_button.isEnabled()
-    qtbot.waitUntil(lambda: window.reply is None, timeout=30000)
+    qtbot.waitUntil(lambda: window.session.reply is None, timeout=30000)
     reply = "".join(chunks)
     assert shown(window) == [("user", "Bonjour Vigogne !\nDeuxième ligne"), ("assistant", reply)]
     assert window.composer.toPlainText() == ""
     assert "tokens/s" in window.speed_label.text()
-    n_ctx = window.model.n_ctx if window.model else 0
+    n_ctx = window.session.model.n_ctx if window.session.model else 0
     assert window.context_label.text().endswith(f"/ {n_ctx}")
     # On disk, complete, with the title taken from the question.
     window.writer.flush()
@@ -113,7 +105,7 @@ def test_stop_regenerate_and_browse_versions(qtbot, ready: MainWindow) -> None: 
     window = ready
     start_long_reply(qtbot, window)
     qtbot.keyClick(window, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: window.reply is None, timeout=5000)
+    qtbot.waitUntil(lambda: window.session.reply is None, timeout=5000)
     first = window.messages.messages[-1]
     assert first.status == "stopped" and first.content
     assert window.chat_view.widgets[-1].state.isVisible()
@@ -125,7 +117,8 @@ def test_stop_regenerate_and_browse_versions(qtbot, ready: MainWindow) -> None: 
         Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
     )
     qtbot.waitUntil(
-        lambda: window.reply is None and window.messages.messages[-1].id != first.id, timeout=30000
+        lambda: window.session.reply is None and window.messages.messages[-1].id != first.id,
+        timeout=30000,
     )
     second = window.messages.messages[-1]
     assert second.status == "complete" and second.version == 2
@@ -149,7 +142,7 @@ def test_edit_a_past_question_and_send_again(qtbot, ready: MainWindow) -> None: 
     window.composer.selectAll()
     window.composer.insertPlainText("Question corrigée")
     qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.reply is None, timeout=30000)
+    qtbot.waitUntil(lambda: window.session.reply is None, timeout=30000)
     assert [role for role, _ in shown(window)] == ["user", "assistant"]
     assert shown(window)[0][1] == "Question corrigée"
     assert window.messages.messages[0].siblings == (
@@ -172,7 +165,7 @@ def test_search_highlights_and_jumps_to_the_message(qtbot, window: MainWindow) -
             cid, "user" if number % 2 == 0 else "assistant", text, parent_id=parent
         ).id
     history.create_conversation()
-    window._refresh_conversations()
+    window.conversations.refresh()
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert window.sidebar.search.hasFocus()
     qtbot.keyClicks(window.sidebar.search, "ete marseil")
@@ -189,7 +182,7 @@ def test_search_highlights_and_jumps_to_the_message(qtbot, window: MainWindow) -
         pos=results.visualItemRect(results.item(0)).center(),
     )
     qtbot.waitUntil(
-        lambda: window.conv_id == cid and len(window.messages.messages) == 60, timeout=5000
+        lambda: window.session.conv_id == cid and len(window.messages.messages) == 60, timeout=5000
     )
     found = window.chat_view.widgets[7]
     assert found is not None and found.property("found") is True
@@ -202,7 +195,7 @@ def test_rename_pin_delete_and_undo(
 ) -> None:  # type: ignore[no-untyped-def]
     window = ready
     ask(qtbot, window, "Une question", 4)
-    cid = window.conv_id
+    cid = window.session.conv_id
     assert cid is not None
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Mes capitales", True))
     window.sidebar.rename_requested.emit(cid)
@@ -212,7 +205,7 @@ def test_rename_pin_delete_and_undo(
     window.sidebar.list.setFocus()
     window.sidebar.select(cid)
     qtbot.keyClick(window.sidebar.list, Qt.Key.Key_Delete)
-    assert window.conv_id is None and window.messages.rowCount() == 0
+    assert window.session.conv_id is None and window.messages.rowCount() == 0
     assert model.rowCount() == 0 and window.undo_button.isVisible()
     qtbot.mouseClick(window.undo_button, Qt.MouseButton.LeftButton)
     assert model.rowCount() == 2 and window.history.conversation(cid).title == "Mes capitales"
@@ -223,7 +216,7 @@ def test_export_and_import_through_the_menus(  # type: ignore[no-untyped-def]
 ) -> None:
     window = ready
     ask(qtbot, window, "À exporter", 8)
-    cid = window.conv_id
+    cid = window.session.conv_id
     target = {"md": tmp_path / "c.md", "json": tmp_path / "c.json"}
     for kind in ("md", "json"):
         monkeypatch.setattr(
@@ -238,7 +231,7 @@ def test_export_and_import_through_the_menus(  # type: ignore[no-untyped-def]
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target["json"]), ""))
     window.import_conversations()
     assert "1 conversation imported." in window.status.text()
-    qtbot.waitUntil(lambda: window.conv_id not in (None, cid), timeout=5000)
+    qtbot.waitUntil(lambda: window.session.conv_id not in (None, cid), timeout=5000)
     assert shown(window)[0] == ("user", "À exporter")
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "autre"}')
@@ -258,7 +251,8 @@ def test_instruct_mode_answers_and_is_kept_as_a_conversation(qtbot, ready: MainW
     window.engine.worker.started.connect(lambda s: prompts.append(s.prompt_tokens))
     qtbot.mouseClick(window.instruct.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
-        lambda: window.reply is None and window.instruct.keep_button.isEnabled(), timeout=30000
+        lambda: window.session.reply is None and window.instruct.keep_button.isEnabled(),
+        timeout=30000,
     )
     answer = window.instruct.answer
     assert answer and window.instruct.result.toPlainText().strip()
@@ -278,18 +272,19 @@ def test_switching_model_from_the_conversation_panel(  # type: ignore[no-untyped
     qtbot, ready: MainWindow, bare_gguf: Path, tiny_gguf: Path
 ) -> None:
     window = ready
-    window.settings.presets[bare_gguf.name] = ModelPreset(n_ctx=512, n_threads=2)
+    window.session.settings.presets[bare_gguf.name] = ModelPreset(n_ctx=512, n_threads=2)
     window.panel.set_models([str(tiny_gguf), str(bare_gguf)], str(tiny_gguf))
     combo = window.panel.model
     combo.setCurrentIndex(combo.findData(str(bare_gguf)))
     combo.activated.emit(combo.currentIndex())
     qtbot.waitUntil(
-        lambda: window.model is not None and window.model.path == str(bare_gguf), timeout=30000
+        lambda: window.session.model is not None and window.session.model.path == str(bare_gguf),
+        timeout=30000,
     )
     assert window.model_label.text().endswith("instruct")  # found in the model table by name
     ask(qtbot, window, "Bonjour", 4)
     assert window.messages.messages[-1].meta["model"]
-    assert window.conv_settings.model == str(bare_gguf)
+    assert window.session.conv_settings.model == str(bare_gguf)
 
 
 def test_a_crashed_engine_is_shown_with_a_restart_button(qtbot, ready: MainWindow) -> None:  # type: ignore[no-untyped-def]
@@ -303,7 +298,7 @@ def test_a_crashed_engine_is_shown_with_a_restart_button(qtbot, ready: MainWindo
     assert window.banner_text.text().endswith(".") and "\n" not in window.banner_text.text()
     assert window.messages.messages[-1].status == "unfinished"  # what was written is kept
     qtbot.mouseClick(window.restart_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not window.loading, timeout=30000)
+    qtbot.waitUntil(lambda: not window.session.loading, timeout=30000)
     assert window.send_button.isEnabled(), window.status.text()
     assert not window.banner.isVisible()
 
@@ -325,16 +320,16 @@ def test_a_remote_endpoint_is_a_second_real_server(
 ) -> None:  # type: ignore[no-untyped-def]
     server = start_sharing(str(tiny_gguf), prompt_format="chat-v2", settings=SMALL)
     try:
-        window.settings.endpoints = [Endpoint("labo", server.base_url, server.api_key)]
+        window.session.settings.endpoints = [Endpoint("labo", server.base_url, server.api_key)]
         window.use_endpoint("labo")
         qtbot.waitUntil(window.send_button.isEnabled, timeout=30000)
         assert window.model_label.text() == "vigogne on labo"
         window.new_conversation()
         ask(qtbot, window, "Bonjour", 8)
         assert window.messages.messages[-1].content
-        window.settings.endpoints = [Endpoint("faux", "http://127.0.0.1:9/v1")]
+        window.session.settings.endpoints = [Endpoint("faux", "http://127.0.0.1:9/v1")]
         window.use_endpoint("faux")
-        qtbot.waitUntil(lambda: not window.loading, timeout=30000)
+        qtbot.waitUntil(lambda: not window.session.loading, timeout=30000)
         assert not window.send_button.isEnabled() and window.status.text().endswith(".")
     finally:
         server.stop()
@@ -345,12 +340,50 @@ def test_sharing_from_the_settings_shows_a_copyable_key(qtbot, ready: MainWindow
     window.open_settings()
     dialog = window._settings_dialog
     dialog.share.setChecked(True)
-    qtbot.waitUntil(lambda: window.sharing is not None, timeout=60000)
+    qtbot.waitUntil(lambda: window.sharing.server is not None, timeout=60000)
     assert dialog.share_address.text().startswith("http://127.0.0.1:")
-    assert dialog.share_key.text() == window.sharing.api_key and len(dialog.share_key.text()) > 20
+    assert (
+        dialog.share_key.text() == window.sharing.server.api_key
+        and len(dialog.share_key.text()) > 20
+    )
     dialog.share.setChecked(False)
-    assert window.sharing is None
+    assert window.sharing.server is None
     dialog.reject()
+
+
+def test_typing_a_system_prompt_saves_it_once_the_typing_pauses_off_the_gui_thread(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_gui_thread: list[bool] = []  # one entry per settings write
+    update_settings = History.update_settings
+
+    def counted(self: History, cid: int, settings: dict[str, object]) -> None:
+        on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        update_settings(self, cid, settings)
+
+    monkeypatch.setattr(History, "update_settings", counted)
+    first = window.history.create_conversation("Première").id
+    second = window.history.create_conversation("Seconde").id
+    window.open_conversation(first)
+    qtbot.waitUntil(lambda: window.session.conv_id == first, timeout=5000)
+    typed = "Sois bref et clair."
+    window.panel.system.clear()
+    qtbot.keyClicks(window.panel.system, typed)
+    qtbot.waitUntil(lambda: bool(on_gui_thread), timeout=5000)
+    qtbot.wait(700)
+    assert on_gui_thread == [False]  # one write for the whole burst, on another thread
+    # Typed, then another conversation at once, then the window closed at once: nothing
+    # typed is lost.
+    qtbot.keyClicks(window.panel.system, " Merci.")
+    window.open_conversation(second)
+    qtbot.waitUntil(lambda: window.session.conv_id == second, timeout=5000)
+    window.panel.system.clear()
+    qtbot.keyClicks(window.panel.system, "Autre")
+    window.close()
+    assert len(on_gui_thread) == 3 and not any(on_gui_thread)
+    with History(home / "history.sqlite3") as disk:
+        assert disk.conversation(first).settings["system"] == typed + " Merci."
+        assert disk.conversation(second).settings["system"] == "Autre"
 
 
 def test_a_long_conversation_opens_at_its_end_and_grows_upwards(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
@@ -403,7 +436,7 @@ def test_app_process_exits_cleanly_after_a_reply(tiny_gguf: Path, tmp_path: Path
         "window = MainWindow(settings); window.show(); window.load_model(sys.argv[1])\n"
         "def step():\n"
         "    msgs = window.messages.messages\n"
-        "    if len(msgs) == 2 and window.reply is None:\n"
+        "    if len(msgs) == 2 and window.session.reply is None:\n"
         "        print('REPLY', len(msgs[-1].content)); window.close(); app.quit(); return\n"
         "    elif window.send_button.isEnabled() and not msgs:\n"
         "        window.composer.setPlainText('Bonjour !'); window.send()\n"
@@ -451,7 +484,9 @@ def test_first_start_converts_the_demo_model_and_answers_in_french(qtbot, home: 
     try:
         again.open_default_model()
         qtbot.waitUntil(again.send_button.isEnabled, timeout=60000)
-        assert again.model is not None and again.model.path.endswith("vigogne-demo.Q8_0.gguf")
+        assert again.session.model is not None and again.session.model.path.endswith(
+            "vigogne-demo.Q8_0.gguf"
+        )
     finally:
         again.close()
 
@@ -494,9 +529,9 @@ def test_a_bad_server_address_is_refused_in_one_sentence(window: MainWindow) -> 
 def test_ctrl_n_starts_a_blank_conversation(qtbot, ready: MainWindow) -> None:  # type: ignore[no-untyped-def]
     window = ready
     ask(qtbot, window, "Bonjour", 4)
-    assert window.conv_id is not None
+    assert window.session.conv_id is not None
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    assert window.conv_id is None and window.messages.rowCount() == 0
+    assert window.session.conv_id is None and window.messages.rowCount() == 0
     assert window.chat_view.placeholder.isVisible() and window.composer.hasFocus()
 
 
@@ -532,14 +567,14 @@ def test_every_control_has_an_accessible_name(window: MainWindow) -> None:
 
 def test_a_conversation_whose_model_is_gone_says_so(qtbot, ready: MainWindow) -> None:  # type: ignore[no-untyped-def]
     window = ready
-    loaded = window.model_path
+    loaded = window.session.model_path
     settings = ConversationSettings(model="/nulle/part/vigogne-2-13b-chat.Q4_K_M.gguf")
     cid = window.history.create_conversation("Ancienne", settings.to_json()).id
     window.open_conversation(cid)
-    qtbot.waitUntil(lambda: window.conv_id == cid, timeout=5000)
+    qtbot.waitUntil(lambda: window.session.conv_id == cid, timeout=5000)
     assert "vigogne-2-13b-chat.Q4_K_M.gguf" in window.status.text()
     assert "no longer on this computer" in window.status.text()
-    assert window.model_path == loaded and window.send_button.isEnabled()
+    assert window.session.model_path == loaded and window.send_button.isEnabled()
 
 
 def test_an_unexpected_error_is_one_sentence_and_a_log(  # type: ignore[no-untyped-def]
@@ -553,6 +588,7 @@ def test_an_unexpected_error_is_one_sentence_and_a_log(  # type: ignore[no-untyp
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)  # set for this test only
     report_unexpected_errors(window)
 
     def broken_slot() -> None:
@@ -590,8 +626,8 @@ def test_dropping_a_model_loads_it_and_dropping_an_export_imports_it(  # type: i
 
     assert not drop(tmp_path / "notes.txt")
     assert drop(tiny_gguf)
-    qtbot.waitUntil(lambda: window.model is not None, timeout=30000)
-    assert window.model.path == str(tiny_gguf)
+    qtbot.waitUntil(lambda: window.session.model is not None, timeout=30000)
+    assert window.session.model.path == str(tiny_gguf)
 
     source = History(tmp_path / "other.sqlite3")
     cid = source.create_conversation().id

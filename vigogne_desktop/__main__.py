@@ -57,8 +57,8 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from .core.engine import LocalEngine
     from .core.errors import VigogneError
+    from .core.local_engine import LocalEngine
     from .core.protocol import ChatFailed, LoadSettings, SamplingParams, TextChunk
 
     settings = LoadSettings(
@@ -94,8 +94,8 @@ def _chat(args: argparse.Namespace) -> int:
 def _self_test(model: str) -> int:
     """Load a model (by default the bundled demo, converted first) and check it answers."""
     from .core.conversion import Conversion, ConversionFailed, demo_checkpoint
-    from .core.engine import LocalEngine
     from .core.errors import VigogneError
+    from .core.local_engine import LocalEngine
     from .core.protocol import ChatFailed, ChatFinished, LoadSettings, SamplingParams, TextChunk
 
     question, expected = "Quelle est la capitale de la France ?", "Paris"

@@ -2,19 +2,22 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="en">
 <context>
-    <name>MainWindow</name>
-    <message numerus="yes">
-        <source>%n conversation(s) imported.</source>
-        <translation>
-            <numerusform>%n conversation imported.</numerusform>
-            <numerusform>%n conversations imported.</numerusform>
-        </translation>
-    </message>
+    <name>ChatController</name>
     <message numerus="yes">
         <source>%n token(s)</source>
         <translation>
             <numerusform>%n token</numerusform>
             <numerusform>%n tokens</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ConversationActions</name>
+    <message numerus="yes">
+        <source>%n conversation(s) imported.</source>
+        <translation>
+            <numerusform>%n conversation imported.</numerusform>
+            <numerusform>%n conversations imported.</numerusform>
         </translation>
     </message>
 </context>

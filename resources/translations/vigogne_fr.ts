@@ -8,8 +8,34 @@
         <translation>Vigogne Desktop</translation>
     </message>
     <message>
+        <source>Vigogne Desktop is already running with the data folder {folder}.</source>
+        <translation>Vigogne Desktop est déjà ouvert avec le dossier de données {folder}.</translation>
+    </message>
+    <message>
         <source>Something went wrong ({error}). Your conversations are safe; the details are in {log}.</source>
         <translation>Une erreur inattendue s&apos;est produite ({error}). Vos conversations sont intactes ; les détails sont dans {log}.</translation>
+    </message>
+</context>
+<context>
+    <name>ChatController</name>
+    <message>
+        <source>Reading the prompt…</source>
+        <translation>Lecture du prompt…</translation>
+    </message>
+    <message>
+        <source>{speed} tokens/s</source>
+        <translation>{speed} jetons/s</translation>
+    </message>
+    <message>
+        <source>Context: {used} / {n_ctx}</source>
+        <translation>Contexte : {used} / {n_ctx}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n token(s)</source>
+        <translation>
+            <numerusform>%n jeton</numerusform>
+            <numerusform>%n jetons</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -21,6 +47,48 @@
     <message>
         <source>Ask Vigogne anything. Your conversation stays here.</source>
         <translation>Posez une question à Vigogne. Votre conversation reste sur cet ordinateur.</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationActions</name>
+    <message>
+        <source>Wait for the reply to end, or stop it, before changing conversation.</source>
+        <translation>Attendez la fin de la réponse, ou arrêtez-la, avant de changer de conversation.</translation>
+    </message>
+    <message>
+        <source>This conversation&apos;s model “{model}” is no longer on this computer: the loaded model answers instead.</source>
+        <translation>Le modèle de cette conversation, « {model} », n&apos;est plus sur cet ordinateur : c&apos;est le modèle chargé qui répond.</translation>
+    </message>
+    <message>
+        <source>« {title} » deleted.</source>
+        <translation>« {title} » supprimée.</translation>
+    </message>
+    <message>
+        <source>Conversation restored.</source>
+        <translation>Conversation restaurée.</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>Système</translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>Vous</translation>
+    </message>
+    <message>
+        <source>Vigogne</source>
+        <translation>Vigogne</translation>
+    </message>
+    <message>
+        <source>Exported to {file}.</source>
+        <translation>Exporté dans {file}.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n conversation(s) imported.</source>
+        <translation>
+            <numerusform>%n conversation importée.</numerusform>
+            <numerusform>%n conversations importées.</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -111,6 +179,49 @@
     <message>
         <source>Max tokens</source>
         <translation>Jetons max.</translation>
+    </message>
+</context>
+<context>
+    <name>EngineController</name>
+    <message>
+        <source>Loading {model}…</source>
+        <translation>Chargement de {model}…</translation>
+    </message>
+    <message>
+        <source>Connecting to {server}…</source>
+        <translation>Connexion à {server}…</translation>
+    </message>
+    <message>
+        <source>First start: preparing the demonstration model…</source>
+        <translation>Premier démarrage : préparation du modèle de démonstration…</translation>
+    </message>
+    <message>
+        <source>Model ready (loaded in {seconds} s).</source>
+        <translation>Modèle prêt (chargé en {seconds} s).</translation>
+    </message>
+    <message>
+        <source>Context: 0 / {n_ctx}</source>
+        <translation>Contexte : 0 / {n_ctx}</translation>
+    </message>
+    <message>
+        <source>{model} on {server}</source>
+        <translation>{model} sur {server}</translation>
+    </message>
+    <message>
+        <source>Connected.</source>
+        <translation>Connecté.</translation>
+    </message>
+    <message>
+        <source>No model loaded</source>
+        <translation>Aucun modèle chargé</translation>
+    </message>
+    <message>
+        <source>Wait for the reply to end, or stop it, before changing model.</source>
+        <translation>Attendez la fin de la réponse, ou arrêtez-la, avant de changer de modèle.</translation>
+    </message>
+    <message>
+        <source>The settings could not be saved ({error}).</source>
+        <translation>Les paramètres n&apos;ont pas pu être enregistrés ({error}).</translation>
     </message>
 </context>
 <context>
@@ -303,44 +414,8 @@
         <translation>Modèles GGUF (*.gguf)</translation>
     </message>
     <message>
-        <source>Loading {model}…</source>
-        <translation>Chargement de {model}…</translation>
-    </message>
-    <message>
-        <source>Connecting to {server}…</source>
-        <translation>Connexion à {server}…</translation>
-    </message>
-    <message>
-        <source>First start: preparing the demonstration model…</source>
-        <translation>Premier démarrage : préparation du modèle de démonstration…</translation>
-    </message>
-    <message>
-        <source>Model ready (loaded in {seconds} s).</source>
-        <translation>Modèle prêt (chargé en {seconds} s).</translation>
-    </message>
-    <message>
         <source>Context: 0 / {n_ctx}</source>
         <translation>Contexte : 0 / {n_ctx}</translation>
-    </message>
-    <message>
-        <source>{model} on {server}</source>
-        <translation>{model} sur {server}</translation>
-    </message>
-    <message>
-        <source>Connected.</source>
-        <translation>Connecté.</translation>
-    </message>
-    <message>
-        <source>Wait for the reply to end, or stop it, before changing model.</source>
-        <translation>Attendez la fin de la réponse, ou arrêtez-la, avant de changer de modèle.</translation>
-    </message>
-    <message>
-        <source>Wait for the reply to end, or stop it, before changing conversation.</source>
-        <translation>Attendez la fin de la réponse, ou arrêtez-la, avant de changer de conversation.</translation>
-    </message>
-    <message>
-        <source>This conversation&apos;s model “{model}” is no longer on this computer: the loaded model answers instead.</source>
-        <translation>Le modèle de cette conversation, « {model} », n&apos;est plus sur cet ordinateur : c&apos;est le modèle chargé qui répond.</translation>
     </message>
     <message>
         <source>Rename</source>
@@ -351,36 +426,12 @@
         <translation>Nouveau titre :</translation>
     </message>
     <message>
-        <source>« {title} » deleted.</source>
-        <translation>« {title} » supprimée.</translation>
-    </message>
-    <message>
-        <source>Conversation restored.</source>
-        <translation>Conversation restaurée.</translation>
-    </message>
-    <message>
         <source>Nothing to export yet: send a first message.</source>
         <translation>Rien à exporter pour l&apos;instant : envoyez un premier message.</translation>
     </message>
     <message>
         <source>Export</source>
         <translation>Exporter</translation>
-    </message>
-    <message>
-        <source>System</source>
-        <translation>Système</translation>
-    </message>
-    <message>
-        <source>You</source>
-        <translation>Vous</translation>
-    </message>
-    <message>
-        <source>Vigogne</source>
-        <translation>Vigogne</translation>
-    </message>
-    <message>
-        <source>Exported to {file}.</source>
-        <translation>Exporté dans {file}.</translation>
     </message>
     <message>
         <source>Export all</source>
@@ -394,55 +445,9 @@
         <source>Exports (*.json)</source>
         <translation>Exports (*.json)</translation>
     </message>
-    <message numerus="yes">
-        <source>%n conversation(s) imported.</source>
-        <translation>
-            <numerusform>%n conversation importée.</numerusform>
-            <numerusform>%n conversations importées.</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>Reading the prompt…</source>
-        <translation>Lecture du prompt…</translation>
-    </message>
-    <message>
-        <source>{speed} tokens/s</source>
-        <translation>{speed} jetons/s</translation>
-    </message>
-    <message>
-        <source>Context: {used} / {n_ctx}</source>
-        <translation>Contexte : {used} / {n_ctx}</translation>
-    </message>
-    <message numerus="yes">
-        <source>%n token(s)</source>
-        <translation>
-            <numerusform>%n jeton</numerusform>
-            <numerusform>%n jetons</numerusform>
-        </translation>
-    </message>
     <message>
         <source>The engine stopped</source>
         <translation>Le moteur s&apos;est arrêté</translation>
-    </message>
-    <message>
-        <source>The settings could not be saved ({error}).</source>
-        <translation>Les paramètres n&apos;ont pas pu être enregistrés ({error}).</translation>
-    </message>
-    <message>
-        <source>Not shared.</source>
-        <translation>Non partagé.</translation>
-    </message>
-    <message>
-        <source>Load a local model to share it.</source>
-        <translation>Chargez un modèle local pour le partager.</translation>
-    </message>
-    <message>
-        <source>Starting the server…</source>
-        <translation>Démarrage du serveur…</translation>
-    </message>
-    <message>
-        <source>Shared: other apps on this computer can use the model.</source>
-        <translation>Partagé : les autres applications de cet ordinateur peuvent utiliser le modèle.</translation>
     </message>
     <message>
         <source>The model is loading…</source>
@@ -726,6 +731,25 @@
     <message>
         <source>Give the server a name not used yet.</source>
         <translation>Donnez au serveur un nom qui n&apos;est pas encore utilisé.</translation>
+    </message>
+</context>
+<context>
+    <name>SharingController</name>
+    <message>
+        <source>Not shared.</source>
+        <translation>Non partagé.</translation>
+    </message>
+    <message>
+        <source>Load a local model to share it.</source>
+        <translation>Chargez un modèle local pour le partager.</translation>
+    </message>
+    <message>
+        <source>Starting the server…</source>
+        <translation>Démarrage du serveur…</translation>
+    </message>
+    <message>
+        <source>Shared: other apps on this computer can use the model.</source>
+        <translation>Partagé : les autres applications de cet ordinateur peuvent utiliser le modèle.</translation>
     </message>
 </context>
 <context>

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from converters.messages import say
 
-from .child import child_command
+from .child import StderrTail, child_command
 from .errors import VigogneError
 from .resources import resource_path
 
@@ -44,17 +44,36 @@ class Conversion:
 
     def __init__(self, source: str | Path, output: Path, options: Sequence[str] = ()) -> None:
         self.output = output
-        self._process = subprocess.Popen(
-            child_command("convert", str(source), "-o", str(output), "--json", *options),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )
+        self._start_error = ""
+        self._stderr: StderrTail | None = None
+        try:
+            self._process: subprocess.Popen[str] | None = subprocess.Popen(
+                child_command("convert", str(source), "-o", str(output), "--json", *options),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                errors="replace",
+            )
+        except OSError as exc:
+            # Reported by progress(), like any other failure, so callers handle one path.
+            self._process = None
+            self._start_error = say(
+                f"Impossible de lancer le convertisseur ({exc.strerror or exc}) : réinstallez "
+                "l'application.",
+                f"Cannot start the converter ({exc.strerror or exc}): reinstall the app.",
+            )
+            return
+        # Read stderr as it comes: a child whose stderr pipe fills up (warnings, download
+        # bars) blocks on its next write and never finishes. The last line explains a crash.
+        assert self._process.stderr is not None
+        self._stderr = StderrTail(self._process.stderr)
 
     def progress(self) -> Iterator[ConversionProgress]:
         """Progress until the end; raises ConversionFailed with the converter's sentence."""
-        assert self._process.stdout is not None and self._process.stderr is not None
+        if self._process is None:
+            raise ConversionFailed(self._start_error)
+        assert self._process.stdout is not None
         error = ""
         for line in self._process.stdout:
             try:
@@ -72,17 +91,28 @@ class Conversion:
                 )
         code = self._process.wait()
         if code != 0:
-            if not error:
-                tail = self._process.stderr.read().strip().splitlines()
-                cause = tail[-1] if tail else say("erreur inconnue", "unknown error")
-                error = say(
-                    f"La conversion s'est arrêtée (code {code}) : {cause}.",
-                    f"The conversion stopped (code {code}): {cause}.",
-                )
-            raise ConversionFailed(error)
+            raise ConversionFailed(error or self._crash_message(code))
+
+    def _crash_message(self, code: int) -> str:
+        """One sentence for a converter that stopped without saying why."""
+        if code < 0:
+            return say(
+                f"Le convertisseur a été arrêté par le système (signal {-code}), souvent faute "
+                "de mémoire : fermez d'autres applications puis recommencez.",
+                f"The converter was stopped by the system (signal {-code}), often for lack of "
+                "memory: close other applications and try again.",
+            )
+        unknown = say("erreur inconnue", "unknown error")
+        # stderr ends with the child (unless it left heirs): wait a little for its last line.
+        last = self._stderr.last(wait_s=5) if self._stderr is not None else ""
+        cause = (last or unknown).rstrip(".")
+        return say(
+            f"La conversion s'est arrêtée (code {code}) : {cause}.",
+            f"The conversion stopped (code {code}): {cause}.",
+        )
 
     def cancel(self) -> None:
-        if self._process.poll() is None:
+        if self._process is not None and self._process.poll() is None:
             self._process.terminate()
 
 

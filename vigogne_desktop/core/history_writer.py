@@ -1,8 +1,9 @@
-"""Writes of a streaming reply, in order, on a thread of their own.
+"""The window's writes that must not hold it, in order, on a thread of their own.
 
 A reply in progress is saved about once a second; each save re-indexes the text for
-search and may copy the WAL into the database (an fsync). None of that may hold the
-window, so the window hands the saves to this writer and goes on.
+search and may copy the WAL into the database (an fsync). A conversation's settings are
+saved when the user pauses typing. None of that may hold the window, so the window hands
+the saves to this writer and goes on.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ _ALIVE_CHECK_S = 0.1
 
 
 class HistoryWriter:
-    """Applies `update_message` calls in the order given; `flush()` waits for them.
+    """Applies `update_message`/`update_settings` calls in order; `flush()` waits for them.
 
     The thread is a daemon, so a window that fails half-built cannot keep the process
     alive; `close()` (the window's, at exit) finishes the pending writes first. If the
@@ -49,9 +50,9 @@ class HistoryWriter:
         except Exception as exc:  # the thread ends: say so rather than lose writes silently
             self._on_error(
                 say(
-                    f"Les réponses ne sont plus enregistrées ({type(exc).__name__}) : copiez ce "
-                    "qui compte et redémarrez l'application.",
-                    f"Replies are no longer being saved ({type(exc).__name__}): copy what "
+                    f"Les conversations ne sont plus enregistrées ({type(exc).__name__}) : "
+                    "copiez ce qui compte et redémarrez l'application.",
+                    f"Conversations are no longer being saved ({type(exc).__name__}): copy what "
                     "matters and restart the app.",
                 )
             )
@@ -65,9 +66,8 @@ class HistoryWriter:
             if isinstance(item, threading.Event):
                 item.set()
                 continue
-            mid, content, status, meta = item
             try:
-                history.update_message(mid, content, status=status, meta=meta)
+                item(history)
             except HistoryError as exc:
                 self._on_error(str(exc))
 
@@ -83,7 +83,14 @@ class HistoryWriter:
         status: str | None = None,
         meta: Mapping[str, Any] | None = None,
     ) -> None:
-        self._queue.put((mid, content, status, None if meta is None else dict(meta)))
+        saved_meta = None if meta is None else dict(meta)
+        self._queue.put(
+            lambda history: history.update_message(mid, content, status=status, meta=saved_meta)
+        )
+
+    def update_settings(self, cid: int, settings: Mapping[str, Any]) -> None:
+        saved = dict(settings)
+        self._queue.put(lambda history: history.update_settings(cid, saved))
 
     def flush(self) -> None:
         """Return once every update given so far is on disk, or the writer has stopped."""

@@ -1,40 +1,36 @@
-"""Which Vigogne prompt format a model gets, and how a conversation is fitted to n_ctx.
+"""Messages + format -> prompt text and stop strings, and fitting a conversation to n_ctx.
 
-The formats themselves live once, in converters/templates.py; this module only chooses
-among them and trims history the way Vigogne does (system message and first round kept,
-oldest rounds after it dropped).
+The one rendering path: the worker counts and generates with `build_prompt`, the sharing
+server's chat handler calls it too. The formats live once, in converters/templates.py;
+history is trimmed the way Vigogne does (system message and first round kept, oldest
+rounds after it dropped). The `name as name` imports are re-exports: the window reaches
+the formats through the core, never through `converters` itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from converters import catalog
 from converters.messages import say
-from converters.templates import DEFAULT_FORMAT, FORMATS, PromptTemplateError, render
+from converters.templates import AUTO as AUTO
+from converters.templates import (
+    DEFAULT_FORMAT,
+    FORMAT_KEY,
+    PromptTemplateError,
+    choose_format,
+    render,
+)
+from converters.templates import FILE_TEMPLATE as FILE_TEMPLATE
+from converters.templates import FORMATS as FORMATS
+from converters.templates import FormatChoice as FormatChoice
+from converters.templates import merge_instruction_and_input as merge_instruction_and_input
 
 from .errors import PromptFormatError
-
-Message = dict[str, str]
-
-AUTO = "auto"
-FILE_TEMPLATE = "file"
-
-
-@dataclass(frozen=True)
-class FormatChoice:
-    """The template a model is prompted with, and why it was chosen."""
-
-    name: str  # a key of FORMATS, or FILE_TEMPLATE for a template read from the GGUF
-    template: str
-    stop: tuple[str, ...]
-    source: str  # "forced", "file", "catalog" or "default"
-
-
-def _known(name: str, source: str) -> FormatChoice:
-    fmt = FORMATS[name]
-    return FormatChoice(fmt.name, fmt.template, fmt.stop, source)
+from .protocol import Message as Message
 
 
 def resolve_format(
@@ -45,41 +41,90 @@ def resolve_format(
     model_name: str = "",
     fallback: str = DEFAULT_FORMAT,
 ) -> FormatChoice:
-    """Pick the prompt format for a model.
-
-    A format the user forced wins. Otherwise, in order: the Vigogne format named in the
-    GGUF, the chat template the GGUF carries, the seed's model table matched on the
-    model's name, and last the user's default choice (`fallback`).
-    """
-    if forced and forced != AUTO:
-        if forced not in FORMATS:
-            names = ", ".join(FORMATS)
-            raise PromptFormatError(
-                say(
-                    f"Format de prompt inconnu « {forced} » : choisissez parmi {names}.",
-                    f"Unknown prompt format “{forced}”: choose one of {names}.",
-                )
-            )
-        return _known(forced, "forced")
-    if file_format in FORMATS:
-        return _known(file_format, "file")
-    if file_template:
-        for fmt in FORMATS.values():
-            if fmt.template == file_template:
-                return _known(fmt.name, "file")
-        return FormatChoice(FILE_TEMPLATE, file_template, ("</s>",), "file")
-    entry = catalog.match(model_name)
-    if entry is not None:
-        return _known(entry.format, "catalog")
-    return _known(fallback if fallback in FORMATS else DEFAULT_FORMAT, "default")
-
-
-def render_prompt(choice: FormatChoice, messages: Sequence[Message], bos_token: str = "") -> str:
-    """The prompt text for these messages, generation prompt included."""
+    """converters.templates.choose_format, with its error in the core's family."""
     try:
-        return render(choice.template, messages, bos_token=bos_token)
+        return choose_format(
+            forced,
+            file_template=file_template,
+            file_format=file_format,
+            model_name=model_name,
+            fallback=fallback,
+        )
     except PromptTemplateError as exc:
         raise PromptFormatError(str(exc)) from exc
+
+
+def format_for_file(
+    forced: str | None,
+    metadata: Mapping[str, str],
+    path: str | Path,
+    fallback: str = DEFAULT_FORMAT,
+) -> FormatChoice:
+    """The format for a loaded GGUF, from its metadata and file name."""
+    return resolve_format(
+        forced,
+        file_template=metadata.get("tokenizer.chat_template"),
+        file_format=metadata.get(FORMAT_KEY),
+        model_name=f"{metadata.get('general.name', '')} {Path(path).name}",
+        fallback=fallback,
+    )
+
+
+@dataclass(frozen=True)
+class SpecialTokens:
+    """The model's own BOS and EOS texts, as its vocabulary spells them."""
+
+    bos: str  # empty when the model takes no BOS (Falcon, MPT, BLOOM)
+    eos: str
+
+    @classmethod
+    def of(cls, llm: Any) -> SpecialTokens:
+        """Read them from a loaded llama_cpp.Llama (its vocabulary, not an assumption)."""
+        model = llm._model
+        eos_id, bos_id = llm.token_eos(), llm.token_bos()
+        return cls(
+            bos=model.token_get_text(bos_id) if bos_id != -1 and model.add_bos_token() else "",
+            eos=model.token_get_text(eos_id) if eos_id != -1 else "",
+        )
+
+
+@dataclass(frozen=True)
+class Prompt:
+    text: str  # tokenize with special tokens parsed and no BOS added: the text has it
+    stop: tuple[str, ...]
+
+
+def build_prompt(
+    choice: FormatChoice, messages: Sequence[Message], special: SpecialTokens
+) -> Prompt:
+    """The prompt text for these messages (generation prompt included) and its stops."""
+    try:
+        text = render(choice.template, messages, bos_token=special.bos, eos_token=special.eos)
+    except PromptTemplateError as exc:
+        raise PromptFormatError(str(exc)) from exc
+    stop = tuple(dict.fromkeys(s for s in (special.eos, *choice.stop) if s))
+    return Prompt(text, stop)
+
+
+def reply_budget(n_ctx: int, max_tokens: int | None) -> int:
+    """Room kept for the reply when history is trimmed: never more than half the context."""
+    return min(max_tokens or n_ctx // 4, n_ctx // 2)
+
+
+# A remote server's tokenizer and template are out of reach, so its prompt is estimated,
+# on the safe side: Llama and Mistral tokenizers average 3.5 to 4 characters per token on
+# French prose, code and figures fewer; each message also costs its role markers, and a
+# server may add a default system message of its own.
+CHARS_PER_TOKEN = 3.0
+TOKENS_PER_MESSAGE = 8
+TEMPLATE_TOKENS = 64
+
+
+def estimate_tokens(messages: Sequence[Message]) -> int:
+    """An upper estimate of the prompt tokens a remote server will count."""
+    return TEMPLATE_TOKENS + sum(
+        math.ceil(len(m["content"]) / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE for m in messages
+    )
 
 
 @dataclass(frozen=True)
@@ -125,7 +170,8 @@ def fit_messages(
 
     The system message and the first round stay (Vigogne's rule); the last round, which
     holds the question being asked, always stays. Only if that is still too long is the
-    first round dropped too. `count_tokens` must count with the model's own tokenizer.
+    first round dropped too. `count_tokens` counts with the model's own tokenizer where
+    there is one (the local engine), else estimates (`estimate_tokens`, remote engines).
     """
     budget = n_ctx - reply_tokens
     system = [dict(m) for m in messages[:1] if m["role"] == "system"]

@@ -1,29 +1,17 @@
-"""The JSON-lines protocol between LocalEngine and its worker child, and the chat types.
+"""The chat types, and the JSON-lines protocol between LocalEngine and its worker child.
 
-One JSON object per line on the child's stdin (requests) and stdout (events). Every
-request has an `id`; every event carries the id of the request it answers.
+One JSON object per line on the child's stdin (requests) and stdout (events), each built
+and read here only. Every line carries an `id`: a request's own, or, for an event, the
+id of the request it answers (a cancel's id is the reply it stops; "ready" has none).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-# Requests (parent -> child): "load", "chat", "cancel", "tokenize", "unload", "shutdown".
-# Events (child -> parent): "ready", "loaded", "started", "delta", "done", "tokens",
-# "unloaded", "error".
-
-
-def encode(message: dict[str, Any]) -> bytes:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
-
-
-def decode(line: bytes) -> dict[str, Any]:
-    value = json.loads(line)
-    if not isinstance(value, dict):
-        raise ValueError("protocol line is not an object")
-    return value
+Message = dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -40,6 +28,10 @@ class LoadSettings:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LoadSettings:
+        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -72,7 +64,7 @@ class SamplingParams:
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What the engine knows of the loaded model."""
+    """What the engine knows of the loaded model (the "loaded" event)."""
 
     path: str
     name: str
@@ -86,6 +78,9 @@ class ModelInfo:
     metadata: dict[str, str]
 
 
+# -- the chat events every engine streams ------------------------------------------------
+
+
 @dataclass(frozen=True)
 class TextChunk:
     text: str
@@ -93,7 +88,7 @@ class TextChunk:
 
 @dataclass(frozen=True)
 class ChatStarted:
-    prompt_tokens: int
+    prompt_tokens: int  # 0 where the engine cannot count them before the reply (remote)
     dropped_rounds: int  # rounds of history left out (to fit n_ctx, or by the model's limit)
     # The model takes only so many rounds (vigogne.max_rounds): history beyond is left out
     # because of what the model is, not for room.
@@ -116,3 +111,133 @@ class ChatFailed:
 
 
 ChatEvent = TextChunk | ChatStarted | ChatFinished | ChatFailed
+
+
+# -- requests (parent -> child) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    path: str
+    settings: LoadSettings
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    messages: list[Message]
+    params: SamplingParams
+    prompt_format: str | None = None  # forces a Vigogne format for this reply only
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    """Stop the reply whose id this request carries; read at once, even mid-reply."""
+
+
+@dataclass(frozen=True)
+class TokenizeRequest:
+    text: str
+
+
+@dataclass(frozen=True)
+class UnloadRequest:
+    pass
+
+
+Request = LoadRequest | ChatRequest | CancelRequest | TokenizeRequest | UnloadRequest
+
+# -- events (child -> parent), besides ModelInfo and the chat events ---------------------
+
+
+@dataclass(frozen=True)
+class Ready:
+    """The child is up and reads requests."""
+
+    pid: int
+
+
+@dataclass(frozen=True)
+class Tokens:
+    tokens: list[int]
+
+
+@dataclass(frozen=True)
+class Unloaded:
+    pass
+
+
+@dataclass(frozen=True)
+class WorkerError:
+    """A request failed; `kind` names the core exception class to raise in the parent."""
+
+    kind: str
+    message: str
+
+
+Event = Ready | ModelInfo | Tokens | Unloaded | WorkerError | ChatStarted | TextChunk | ChatFinished
+
+_REQUESTS: dict[str, type[Request]] = {
+    "load": LoadRequest,
+    "chat": ChatRequest,
+    "cancel": CancelRequest,
+    "tokenize": TokenizeRequest,
+    "unload": UnloadRequest,
+}
+_EVENTS: dict[str, type[Event]] = {
+    "ready": Ready,
+    "loaded": ModelInfo,
+    "tokens": Tokens,
+    "unloaded": Unloaded,
+    "error": WorkerError,
+    "started": ChatStarted,
+    "delta": TextChunk,
+    "done": ChatFinished,
+}
+_NAMES: dict[type, str] = {
+    cls: name for table in (_REQUESTS, _EVENTS) for name, cls in table.items()
+}
+# Fields that hold a dataclass of their own: written with to_json, read with from_json.
+_NESTED: dict[str, Any] = {"settings": LoadSettings, "params": SamplingParams}
+
+
+def _encode(key: str, message: Request | Event, rid: str) -> bytes:
+    data: dict[str, Any] = {key: _NAMES[type(message)], "id": rid}
+    for f in fields(message):
+        value = getattr(message, f.name)
+        data[f.name] = value.to_json() if f.name in _NESTED else value
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def _decode(key: str, table: dict[str, Any], line: bytes) -> tuple[str, Any]:
+    """(id, message) from one line; ValueError for anything that is not one of ours."""
+    data = json.loads(line)
+    if not isinstance(data, dict) or data.get(key) not in table:
+        raise ValueError(f"not a protocol line: {line[:80]!r}")
+    cls = table[data[key]]
+    try:
+        values = {
+            f.name: _NESTED[f.name].from_json(data[f.name]) if f.name in _NESTED else data[f.name]
+            for f in fields(cls)
+            if f.name in data
+        }
+        return str(data.get("id", "")), cls(**values)
+    except (TypeError, KeyError, AttributeError) as exc:
+        raise ValueError(f"malformed {data[key]!r} line: {exc}") from exc
+
+
+def encode_request(rid: str, request: Request) -> bytes:
+    return _encode("op", request, rid)
+
+
+def encode_event(rid: str, event: Event) -> bytes:
+    return _encode("event", event, rid)
+
+
+def decode_request(line: bytes) -> tuple[str, Request]:
+    rid, request = _decode("op", _REQUESTS, line)
+    return rid, request
+
+
+def decode_event(line: bytes) -> tuple[str, Event]:
+    rid, event = _decode("event", _EVENTS, line)
+    return rid, event

@@ -15,6 +15,7 @@ from typing import Any
 
 from platformdirs import user_data_dir
 
+from converters.messages import set_language as set_language  # the window sets it here
 from converters.templates import SYSTEM_CHAT_V2
 
 from .files import write_atomically

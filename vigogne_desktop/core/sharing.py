@@ -1,9 +1,9 @@
 """Share the local model with other apps: llama_cpp.server on loopback, with a key.
 
 Off by default. `start_sharing` runs this module as a child process (the frozen app:
-`--share-server`), which registers the Vigogne chat formats in llama-cpp-python under
-`vigogne-<format>` names and serves the OpenAI API. While sharing is on, the app chats
-through the server with RemoteEngine instead of loading the model a second time.
+`--share-server`), which serves the OpenAI API with a chat handler that prompts through
+prompts.build_prompt, as the worker does. While sharing is on, the app chats through the
+server with RemoteEngine instead of loading the model a second time.
 """
 
 from __future__ import annotations
@@ -23,19 +23,17 @@ from typing import Any
 import httpx
 
 from converters.messages import say
-from converters.templates import FORMATS
+from converters.templates import DEFAULT_FORMAT, FORMATS
 
-from .child import child_command
-from .engine import RemoteEngine
+from .child import StderrTail, child_command
 from .errors import RemoteError
 from .library import quick_check
+from .prompts import AUTO, SpecialTokens, build_prompt, format_for_file, resolve_format
 from .protocol import LoadSettings
+from .remote_engine import RemoteEngine
 
 LOOPBACK = "127.0.0.1"
-
-
-def handler_name(prompt_format: str) -> str:
-    return f"vigogne-{prompt_format}"
+CHAT_HANDLER = "vigogne"  # the server's chat_format: our handler, registered by that name
 
 
 def _free_port(host: str) -> int:
@@ -51,10 +49,12 @@ class SharedServer:
     base_url: str
     api_key: str
     model_alias: str
+    n_ctx: int
     process: subprocess.Popen[bytes] = field(repr=False)
+    stderr: StderrTail = field(repr=False)
 
     def engine(self) -> RemoteEngine:
-        return RemoteEngine(self.base_url, self.api_key, self.model_alias)
+        return RemoteEngine(self.base_url, self.api_key, self.model_alias, n_ctx=self.n_ctx)
 
     @property
     def running(self) -> bool:
@@ -74,23 +74,23 @@ class SharedServer:
 def start_sharing(
     model_path: str,
     *,
-    prompt_format: str,
+    prompt_format: str | None = None,
     settings: LoadSettings | None = None,
     host: str = LOOPBACK,
     port: int | None = None,
     model_alias: str = "vigogne",
     timeout_s: float = 120.0,
 ) -> SharedServer:
-    """Start the server for one model and wait until it answers."""
+    """Start the server for one model and wait until it answers.
+
+    `prompt_format` (by default `settings.prompt_format`) is a Vigogne format name, or
+    "auto" to choose as the local engine does: from the file, the model table, then
+    `settings.default_format`.
+    """
     path = quick_check(model_path)
-    if prompt_format not in FORMATS:
-        raise RemoteError(
-            say(
-                f"Format de prompt inconnu « {prompt_format} ».",
-                f"Unknown prompt format “{prompt_format}”.",
-            )
-        )
     settings = settings or LoadSettings()
+    prompt_format = prompt_format or settings.prompt_format
+    resolve_format(prompt_format)  # an unknown name fails here, in one sentence
     port = port or _free_port(host)
     api_key = secrets.token_urlsafe(24)
     command = child_command(
@@ -103,6 +103,8 @@ def start_sharing(
         str(port),
         "--chat-format",
         prompt_format,
+        "--default-format",
+        settings.default_format,
         "--alias",
         model_alias,
         "--n-ctx",
@@ -117,18 +119,22 @@ def start_sharing(
     process = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
     )
+    assert process.stderr is not None
     url_host = f"[{host}]" if ":" in host else host
-    server = SharedServer(f"http://{url_host}:{port}/v1", api_key, model_alias, process)
+    server = SharedServer(
+        f"http://{url_host}:{port}/v1",
+        api_key,
+        model_alias,
+        settings.n_ctx,
+        process,
+        StderrTail(process.stderr),
+    )
     deadline = time.monotonic() + timeout_s
     headers = {"Authorization": f"Bearer {api_key}"}
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            detail = (
-                process.stderr.read().decode("utf-8", "replace").strip().splitlines()
-                if process.stderr
-                else []
-            )
-            last = f" ({detail[-1][:200]})" if detail else ""
+            detail = server.stderr.last(wait_s=1.0)
+            last = f" ({detail[:200]})" if detail else ""
             raise RemoteError(
                 say(
                     f"Le partage n'a pas pu démarrer{last} : vérifiez que le port {port} est "
@@ -157,26 +163,31 @@ def start_sharing(
 # -- the child ------------------------------------------------------------------------
 
 
-def register_vigogne_formats() -> None:
-    """Make the Vigogne formats known to llama-cpp-python as `vigogne-<format>` handlers."""
+def register_chat_handler(prompt_format: str, default_format: str) -> None:
+    """Make the app's prompting known to llama-cpp-python as the CHAT_HANDLER format.
+
+    The format is chosen and the prompt rendered by prompts.py, with the model's own BOS
+    and EOS: the other apps get exactly the prompt the app's own engine would build.
+    """
     from llama_cpp import llama_chat_format
 
-    registry = llama_chat_format.LlamaChatCompletionHandlerRegistry()
-    for fmt in FORMATS.values():
+    def handler(*, llama: Any, **kwargs: Any) -> Any:
+        choice = format_for_file(prompt_format, llama.metadata, llama.model_path, default_format)
+        special = SpecialTokens.of(llama)
 
-        def handler(*, llama: Any, template: str = fmt.template, **kwargs: Any) -> Any:
-            eos_id, bos_id = llama.token_eos(), llama.token_bos()
-            formatter = llama_chat_format.Jinja2ChatFormatter(
-                template=template,
-                eos_token=llama._model.token_get_text(eos_id) if eos_id != -1 else "",
-                bos_token=llama._model.token_get_text(bos_id)
-                if bos_id != -1 and llama._model.add_bos_token()
-                else "",
-                stop_token_ids=[eos_id],
+        def formatter(*, messages: Any, **_unused: Any) -> Any:
+            prompt = build_prompt(choice, messages, special)
+            # added_special: the text carries its BOS; llama.cpp must not add another.
+            return llama_chat_format.ChatFormatterResponse(
+                prompt=prompt.text, stop=list(prompt.stop), added_special=True
             )
-            return formatter.to_chat_handler()(llama=llama, **kwargs)
 
-        registry.register_chat_completion_handler(handler_name(fmt.name), handler, overwrite=True)
+        chat = llama_chat_format.chat_formatter_to_chat_completion_handler(formatter)
+        return chat(llama=llama, **kwargs)
+
+    llama_chat_format.LlamaChatCompletionHandlerRegistry().register_chat_completion_handler(
+        CHAT_HANDLER, handler, overwrite=True
+    )
 
 
 def _exit_when_parent_leaves() -> None:
@@ -189,7 +200,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--model", required=True)
     parser.add_argument("--host", default=LOOPBACK)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--chat-format", required=True, choices=sorted(FORMATS))
+    parser.add_argument("--chat-format", default=AUTO, choices=[AUTO, *sorted(FORMATS)])
+    parser.add_argument("--default-format", default=DEFAULT_FORMAT, choices=sorted(FORMATS))
     parser.add_argument("--alias", default="vigogne")
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--n-gpu-layers", type=int, default=0)
@@ -202,11 +214,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     from llama_cpp.server.settings import ModelSettings, ServerSettings
 
     threading.Thread(target=_exit_when_parent_leaves, daemon=True).start()
-    register_vigogne_formats()
+    register_chat_handler(args.chat_format, args.default_format)
     model: dict[str, Any] = {
         "model": args.model,
         "model_alias": args.alias,
-        "chat_format": handler_name(args.chat_format),
+        "chat_format": CHAT_HANDLER,
         "n_ctx": args.n_ctx,
         "n_gpu_layers": args.n_gpu_layers,
         "n_batch": args.n_batch,

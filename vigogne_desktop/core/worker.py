@@ -14,7 +14,6 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable
 from typing import Any, BinaryIO
 
 import gguf
@@ -29,75 +28,66 @@ from .library import diagnose, quick_check
 from .prompts import (
     AUTO,
     FormatChoice,
-    Message,
+    SpecialTokens,
+    build_prompt,
     fit_messages,
+    format_for_file,
     last_rounds,
-    render_prompt,
+    reply_budget,
     resolve_format,
 )
-from .protocol import LoadSettings, SamplingParams, decode, encode
+from .protocol import (
+    CancelRequest,
+    ChatFinished,
+    ChatRequest,
+    ChatStarted,
+    Event,
+    LoadRequest,
+    Message,
+    ModelInfo,
+    Ready,
+    Request,
+    TextChunk,
+    TokenizeRequest,
+    Tokens,
+    Unloaded,
+    UnloadRequest,
+    WorkerError,
+    decode_request,
+    encode_event,
+)
 
 NICENESS = 5  # how much lower the model's priority is than the window's
-
-TokenHook = Callable[[npt.NDArray[np.intc], npt.NDArray[np.single]], bool]
-
-
-def _formatter_class() -> type:
-    from llama_cpp.llama import StoppingCriteriaList
-    from llama_cpp.llama_chat_format import ChatFormatterResponse, Jinja2ChatFormatter
-
-    class HookedFormatter(Jinja2ChatFormatter):
-        """A Jinja chat formatter whose stopping criteria also call the worker's hook.
-
-        llama-cpp-python calls stopping criteria once per sampled token (and once more at
-        the end): the hook counts tokens and stops the loop when a cancel arrives.
-        """
-
-        def __init__(self, *args: Any, hook: TokenHook, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._hook = hook
-
-        def __call__(self, **kwargs: Any) -> ChatFormatterResponse:
-            response = super().__call__(**kwargs)
-            response.stopping_criteria = StoppingCriteriaList(
-                [self._hook, *(response.stopping_criteria or [])]
-            )
-            return response
-
-    return HookedFormatter
 
 
 class Worker:
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
-        self._requests: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._requests: queue.Queue[tuple[str, Request]] = queue.Queue()
         self._cancelled: set[str] = set()
         self._lock = threading.Lock()
         self._llm: Any = None
         self._format: FormatChoice | None = None
-        self._bos = ""
-        self._eos, self._eos_id = "", -1
+        self._special = SpecialTokens("", "")
         self._max_rounds = 0  # 0: the model takes any number of rounds
-        self._handlers: dict[str, Any] = {}  # chat handlers by format name
-        self._on_token: TokenHook = lambda _ids, _logits: False
 
     # -- transport -----------------------------------------------------------------
 
-    def emit(self, message: dict[str, Any]) -> None:
-        self._out.write(encode(message))
+    def emit(self, rid: str, event: Event) -> None:
+        self._out.write(encode_event(rid, event))
         self._out.flush()
 
     def read_stdin(self, stdin: BinaryIO) -> None:
         for line in stdin:
             try:
-                request = decode(line)
+                rid, request = decode_request(line)
             except ValueError:
-                continue
-            if request.get("op") == "cancel":
+                continue  # the app and its child are one version: nothing to answer to
+            if isinstance(request, CancelRequest):
                 with self._lock:
-                    self._cancelled.add(str(request.get("target")))
+                    self._cancelled.add(rid)
             else:
-                self._requests.put(request)
+                self._requests.put((rid, request))
         # stdin closed: the app is gone (or asked us to go). Leave at once, even mid-reply.
         os._exit(0)
 
@@ -108,57 +98,24 @@ class Worker:
     # -- requests ------------------------------------------------------------------
 
     def serve(self) -> None:
-        self.emit({"event": "ready", "pid": os.getpid()})
+        self.emit("", Ready(os.getpid()))
         while True:
-            request = self._requests.get()
-            op, rid = request.get("op"), str(request.get("id"))
+            rid, request = self._requests.get()
             if self.is_cancelled(rid):
-                self.emit(
-                    {
-                        "id": rid,
-                        "event": "done",
-                        "finish_reason": "cancelled",
-                        "prompt_tokens": 0,
-                        "completion_tokens": 0,
-                        "tokens_per_second": 0.0,
-                        "first_token_seconds": 0.0,
-                    }
-                )
+                self.emit(rid, ChatFinished("cancelled", 0, 0, 0.0, 0.0))
                 continue
             try:
-                if op == "load":
-                    self.emit({"id": rid, "event": "loaded", **self.load(request)})
-                elif op == "chat":
-                    self.chat(
-                        rid,
-                        request["messages"],
-                        SamplingParams.from_json(request["params"]),
-                        request.get("format"),
-                    )
-                elif op == "tokenize":
-                    self.emit(
-                        {"id": rid, "event": "tokens", "tokens": self.tokenize(request["text"])}
-                    )
-                elif op == "unload":
+                if isinstance(request, LoadRequest):
+                    self.emit(rid, self.load(request))
+                elif isinstance(request, ChatRequest):
+                    self.chat(rid, request)
+                elif isinstance(request, TokenizeRequest):
+                    self.emit(rid, Tokens(self.tokenize(request.text)))
+                elif isinstance(request, UnloadRequest):
                     self.unload()
-                    self.emit({"id": rid, "event": "unloaded"})
-                elif op == "shutdown":
-                    self.unload()
-                    self.emit({"id": rid, "event": "unloaded"})
-                    return
-                else:
-                    self.emit(
-                        {
-                            "id": rid,
-                            "event": "error",
-                            "kind": "ProtocolError",
-                            "message": f"unknown request {op!r}",
-                        }
-                    )
+                    self.emit(rid, Unloaded())
             except VigogneError as exc:
-                self.emit(
-                    {"id": rid, "event": "error", "kind": type(exc).__name__, "message": str(exc)}
-                )
+                self.emit(rid, WorkerError(type(exc).__name__, str(exc)))
             finally:
                 with self._lock:
                     self._cancelled.discard(rid)
@@ -169,11 +126,11 @@ class Worker:
             self._llm = None
             self._format = None
 
-    def load(self, request: dict[str, Any]) -> dict[str, Any]:
+    def load(self, request: LoadRequest) -> ModelInfo:
         from llama_cpp import Llama
 
-        path = quick_check(request["path"])
-        settings = LoadSettings(**request["settings"])
+        path = quick_check(request.path)
+        settings = request.settings
         self.unload()
         started = time.perf_counter()
         try:
@@ -200,56 +157,27 @@ class Worker:
             raise ModelLoadError(reason) from exc
         load_seconds = time.perf_counter() - started
         metadata: dict[str, str] = dict(llm.metadata)
-        name = metadata.get("general.name") or path.stem
-        choice = resolve_format(
-            settings.prompt_format,
-            file_template=metadata.get("tokenizer.chat_template"),
-            file_format=metadata.get("vigogne.prompt_format"),
-            model_name=f"{name} {path.name}",
-            fallback=settings.default_format,
-        )
-        eos_id, bos_id = llm.token_eos(), llm.token_bos()
-        eos = llm._model.token_get_text(eos_id) if eos_id != -1 else ""
-        # Families without a BOS (Falcon, MPT, BLOOM) must not get one from the template.
-        self._bos = (
-            llm._model.token_get_text(bos_id) if bos_id != -1 and llm._model.add_bos_token() else ""
-        )
-        self._eos, self._eos_id = eos, eos_id
+        choice = format_for_file(settings.prompt_format, metadata, path, settings.default_format)
+        self._special = SpecialTokens.of(llm)
         self._max_rounds = int(metadata.get(MAX_ROUNDS_KEY, "0") or 0)
         self._llm, self._format = llm, choice
-        self._handlers = {}
         architecture = metadata.get("general.architecture", "")
         file_type = metadata.get("general.file_type", "")
         if file_type.isdigit():
             with contextlib.suppress(ValueError):
                 file_type = gguf.LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_")
-        return {
-            "path": str(path),
-            "name": name,
-            "architecture": architecture,
-            "n_ctx": llm.n_ctx(),
-            "n_ctx_train": int(metadata.get(f"{architecture}.context_length", "0") or 0),
-            "prompt_format": choice.name,
-            "format_source": choice.source,
-            "file_type": file_type,
-            "load_seconds": load_seconds,
-            "metadata": {k: v for k, v in metadata.items() if len(v) < 4096},
-        }
-
-    def _use_format(self, forced: str | None) -> FormatChoice:
-        """The model's own format, or one a conversation forces, as llama.cpp's chat handler."""
-        assert self._format is not None
-        choice = self._format if not forced or forced == AUTO else resolve_format(forced)
-        if choice.name not in self._handlers:
-            self._handlers[choice.name] = _formatter_class()(
-                template=choice.template,
-                eos_token=self._eos,
-                bos_token=self._bos,
-                stop_token_ids=[self._eos_id],
-                hook=lambda ids, logits: self._on_token(ids, logits),
-            ).to_chat_handler()
-        self._llm.chat_handler = self._handlers[choice.name]
-        return choice
+        return ModelInfo(
+            path=str(path),
+            name=metadata.get("general.name") or path.stem,
+            architecture=architecture,
+            n_ctx=llm.n_ctx(),
+            n_ctx_train=int(metadata.get(f"{architecture}.context_length", "0") or 0),
+            prompt_format=choice.name,
+            format_source=choice.source,
+            file_type=file_type,
+            load_seconds=load_seconds,
+            metadata={k: v for k, v in metadata.items() if len(v) < 4096},
+        )
 
     def _require_model(self) -> Any:
         if self._llm is None:
@@ -265,47 +193,52 @@ class Worker:
         llm = self._require_model()
         return [int(t) for t in llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)]
 
-    def count_prompt_tokens(self, choice: FormatChoice, messages: list[Message]) -> int:
-        prompt = render_prompt(choice, messages, bos_token=self._bos)
-        return len(self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+    def prompt_tokens(self, choice: FormatChoice, messages: list[Message]) -> list[int]:
+        """The tokens llama.cpp reads for these messages: counted and generated alike."""
+        return self.tokenize(build_prompt(choice, messages, self._special).text)
 
-    def chat(
-        self, rid: str, messages: list[Message], params: SamplingParams, forced: str | None
-    ) -> None:
+    def chat(self, rid: str, request: ChatRequest) -> None:
         llm = self._require_model()
-        choice = self._use_format(forced)
+        assert self._format is not None
+        forced, params = request.prompt_format, request.params
+        choice = self._format if not forced or forced == AUTO else resolve_format(forced)
         received = time.perf_counter()
         n_ctx = llm.n_ctx()
-        reply_budget = min(params.max_tokens or n_ctx // 4, n_ctx // 2)
-        messages, limited = last_rounds(messages, self._max_rounds)
+        messages, limited = last_rounds(request.messages, self._max_rounds)
         fitted = fit_messages(
-            messages, lambda m: self.count_prompt_tokens(choice, m), n_ctx, reply_budget
+            messages,
+            lambda m: len(self.prompt_tokens(choice, m)),
+            n_ctx,
+            reply_budget(n_ctx, params.max_tokens),
         )
         self.emit(
-            {
-                "id": rid,
-                "event": "started",
-                "prompt_tokens": fitted.prompt_tokens,
-                "dropped_rounds": fitted.dropped_rounds + limited,
-                "round_limit": self._max_rounds if limited else 0,
-            }
+            rid,
+            ChatStarted(
+                fitted.prompt_tokens,
+                fitted.dropped_rounds + limited,
+                self._max_rounds if limited else 0,
+            ),
         )
+        prompt = build_prompt(choice, fitted.messages, self._special)
         ticks: list[float] = []
         seen: set[int] = set()
 
         def on_token(ids: npt.NDArray[np.intc], _logits: npt.NDArray[np.single]) -> bool:
-            # One call per sampled token, plus a last one at the end with the same length.
+            # llama-cpp-python calls stopping criteria once per sampled token, plus a last
+            # time at the end with the same length: count tokens, and stop on cancel.
             if len(ids) not in seen:
                 seen.add(len(ids))
                 ticks.append(time.perf_counter())
             return self.is_cancelled(rid)
 
-        self._on_token = on_token
+        from llama_cpp import StoppingCriteriaList
+
         finish_reason = "stop"
         first_text: float | None = None
         try:
-            stream = llm.create_chat_completion(
-                messages=fitted.messages,
+            # The very tokens that were counted: no second rendering, no BOS added twice.
+            stream = llm.create_completion(
+                prompt=self.tokenize(prompt.text),
                 stream=True,
                 temperature=params.temperature,
                 top_p=params.top_p,
@@ -314,18 +247,19 @@ class Worker:
                 repeat_penalty=params.repeat_penalty,
                 max_tokens=params.max_tokens,
                 seed=params.seed,
-                stop=list(choice.stop) + list(params.stop),
+                stop=list(prompt.stop) + list(params.stop),
                 logit_bias=dict(params.logit_bias) or None,
+                stopping_criteria=StoppingCriteriaList([on_token]),
             )
             for chunk in stream:
-                choice = chunk["choices"][0]
-                text = choice["delta"].get("content")
+                piece = chunk["choices"][0]
+                text = piece["text"]
                 if text and not self.is_cancelled(rid):
                     if first_text is None:
                         first_text = time.perf_counter()
-                    self.emit({"id": rid, "event": "delta", "text": text})
-                if choice.get("finish_reason"):
-                    finish_reason = choice["finish_reason"]
+                    self.emit(rid, TextChunk(text))
+                if piece.get("finish_reason"):
+                    finish_reason = piece["finish_reason"]
         except (ValueError, RuntimeError) as exc:
             raise GenerationError(
                 say(
@@ -334,8 +268,6 @@ class Worker:
                     f"Generation failed ({exc}): try again, or shorten the conversation.",
                 )
             ) from exc
-        finally:
-            self._on_token = lambda _ids, _logits: False
         if self.is_cancelled(rid):
             finish_reason = "cancelled"
         speed = (
@@ -344,15 +276,14 @@ class Worker:
             else 0.0
         )
         self.emit(
-            {
-                "id": rid,
-                "event": "done",
-                "finish_reason": finish_reason,
-                "prompt_tokens": fitted.prompt_tokens,
-                "completion_tokens": len(ticks),
-                "tokens_per_second": speed,
-                "first_token_seconds": (first_text or time.perf_counter()) - received,
-            }
+            rid,
+            ChatFinished(
+                finish_reason,
+                fitted.prompt_tokens,
+                len(ticks),
+                speed,
+                (first_text or time.perf_counter()) - received,
+            ),
         )
 
 

@@ -1,20 +1,27 @@
-"""Start the Qt application: language, theme, then the main window."""
+"""Start the Qt application: language, theme, one instance per data folder, then the main
+window; unexpected errors become one sentence on screen and a traceback in errors.log."""
 
 from __future__ import annotations
 
+import os
 import sys
-import time
-import traceback
+import threading
 from types import TracebackType
+from typing import NoReturn
 
-from PySide6.QtCore import QCoreApplication, Qt
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from .. import __version__
+from ..core.errors import VigogneError
+from ..core.history import HistoryBusy
 from ..core.resources import resource_path
 from ..core.settings import AppSettings, data_dir
+from . import error_log
 from .i18n import install_language
+from .single_instance import InstanceLock
 from .theme import apply_theme
 
 
@@ -38,40 +45,106 @@ def make_app() -> tuple[QApplication, AppSettings]:
     return app, settings
 
 
+class _ErrorReporter(QObject):
+    """Shows the sentence about an unexpected error, on the GUI thread whatever thread the
+    error happened on (a dialog opened from another thread can crash Qt)."""
+
+    happened = Signal(str)
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(QCoreApplication.instance())  # lives, and shows, on the GUI thread
+        self._window = window
+        self._showing = False
+        self.happened.connect(self._show)  # queued when emitted from another thread
+
+    def excepthook(
+        self, kind: type[BaseException], error: BaseException, trace: TracebackType | None
+    ) -> None:
+        self.happened.emit(error_log.sentence(error, error_log.record(error)))
+
+    def threading_excepthook(self, args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None and not isinstance(args.exc_value, SystemExit):
+            self.excepthook(args.exc_type, args.exc_value, args.exc_traceback)
+
+    @Slot(str)
+    def _show(self, text: str) -> None:
+        if self._showing:
+            return  # one dialog at a time: a burst of errors is in the log anyway
+        self._showing = True
+        try:
+            parent = self._window if shiboken6.isValid(self._window) else None
+            QMessageBox.warning(parent, QCoreApplication.translate("App", "Vigogne Desktop"), text)
+        finally:
+            self._showing = False
+
+
 def report_unexpected_errors(window: QWidget) -> None:
     """A bug must not end in a traceback on screen: one sentence, the details in a log."""
-    log = data_dir() / "errors.log"
+    reporter = _ErrorReporter(window)
+    sys.excepthook = reporter.excepthook
+    threading.excepthook = reporter.threading_excepthook
 
-    def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
-        try:
-            with log.open("a", encoding="utf-8") as out:
-                out.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
-                out.write("".join(traceback.format_exception(kind, error, trace)))
-        except OSError:  # nowhere to write: keep the details on stderr at least
-            traceback.print_exception(kind, error, trace)
-        QMessageBox.warning(
-            window,
-            QCoreApplication.translate("App", "Vigogne Desktop"),
-            QCoreApplication.translate(
-                "App",
-                "Something went wrong ({error}). Your conversations are safe; the details are "
-                "in {log}.",
-            ).format(error=kind.__name__, log=log),
-        )
 
-    sys.excepthook = hook
+def _cannot_open(error: Exception) -> NoReturn:
+    """The window could not be built: one sentence, then end now.
+
+    What the half-built window had started (the history writer's thread, the engine's
+    thread) may keep a normal exit waiting forever; nothing the user had is in flight yet.
+    """
+    if isinstance(error, VigogneError):
+        text = str(error)  # a sentence the user can act on, no bug to log
+    else:
+        text = error_log.sentence(error, error_log.record(error))
+    print(f"vigogne-desktop: {text}", file=sys.stderr)
+    if QGuiApplication.platformName() != "offscreen":  # nobody could close it there
+        QMessageBox.critical(None, QCoreApplication.translate("App", "Vigogne Desktop"), text)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(1)
+
+
+def _retry(text: str) -> bool:
+    """Ask whether to try again (nothing was touched); offscreen, nobody can answer."""
+    if QGuiApplication.platformName() == "offscreen":
+        return False
+    answer = QMessageBox.warning(
+        None,
+        QCoreApplication.translate("App", "Vigogne Desktop"),
+        text,
+        QMessageBox.StandardButton.Retry | QMessageBox.StandardButton.Close,
+        QMessageBox.StandardButton.Retry,
+    )
+    return answer == QMessageBox.StandardButton.Retry
 
 
 def run(model: str | None = None) -> int:
     app, settings = make_app()
+    instance = InstanceLock(data_dir())
+    if not instance.acquire():
+        message = QCoreApplication.translate(
+            "App", "Vigogne Desktop is already running with the data folder {folder}."
+        ).format(folder=instance.folder)
+        print(f"vigogne-desktop: {message}", file=sys.stderr)
+        return 0
     from .main_window import MainWindow  # after the translators: its strings are translated
 
-    window = MainWindow(settings)
+    while True:
+        try:
+            window = MainWindow(settings)
+            break
+        except HistoryBusy as exc:  # another program holds the history: the user may retry
+            if not _retry(str(exc)):
+                _cannot_open(exc)
+        except Exception as exc:  # any failure: one sentence, and no process left hanging
+            _cannot_open(exc)
     report_unexpected_errors(window)
+    instance.show_on_request(window)
     window.show()
     if model:
         window.load_model(model)
     else:
         window.open_default_model()
     window.new_conversation()
-    return app.exec()
+    code = app.exec()
+    instance.release()
+    return code

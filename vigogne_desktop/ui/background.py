@@ -1,7 +1,8 @@
 """Short jobs off the GUI thread (history reads, starting the sharing server).
 
 The result comes back as a queued signal to a method of a QObject living in the GUI
-thread, so callbacks always run there.
+thread, so callbacks always run there. Every job ends in one of the two callbacks: a
+window waiting for a job that died silently would wait forever.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from ..core.errors import VigogneError
+from . import error_log
 
 
 class _Carrier(QObject):
@@ -30,6 +32,9 @@ class _Job(QRunnable):
             result = self.work()
         except VigogneError as exc:
             self.carrier.failed.emit(str(exc))
+            return
+        except Exception as exc:  # a bug or the system (OSError, sqlite3): say so, log it
+            self.carrier.failed.emit(error_log.sentence(exc, error_log.record(exc)))
             return
         self.carrier.done.emit(result)
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from ..core.history import Message
 from .i18n import decimal
-from .markdown import Segmenter, code_blocks, with_copy_links
+from .markdown import Segmenter, code_blocks, copy_target, to_rich_text, with_copy_links
 from .models import MessageListModel
 
 BUILD_SLICE_S = 0.004  # time spent building message widgets per turn of the event loop
@@ -35,7 +35,8 @@ MORE_ROWS = 12  # built each time the user scrolls near the edge of what is buil
 
 
 class MarkdownLabel(QLabel):
-    """A QLabel that remembers its height for a width until its text changes.
+    """A QLabel showing Markdown (without raw HTML) that remembers its height for a width
+    until its text changes.
 
     Qt forgets every cached height of a layout when one widget is added to it; without
     this, adding a message re-lays out the Markdown of every message already shown.
@@ -44,6 +45,18 @@ class MarkdownLabel(QLabel):
     def __init__(self) -> None:
         super().__init__()
         self._heights: dict[int, int] = {}
+        self.markdown = ""
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.setOpenExternalLinks(False)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+
+    def set_markdown(self, markdown: str) -> None:
+        if markdown == self.markdown:
+            return  # every refresh of a message sets its text again: skip the conversion
+        self.markdown = markdown
+        self.setText(to_rich_text(markdown) if markdown else "")
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
         self._heights.clear()
@@ -54,16 +67,6 @@ class MarkdownLabel(QLabel):
         if height is None:
             height = self._heights[width] = super().heightForWidth(width)
         return height
-
-
-def _body_label() -> QLabel:
-    label = MarkdownLabel()
-    label.setTextFormat(Qt.TextFormat.MarkdownText)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-    label.setOpenExternalLinks(False)
-    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-    return label
 
 
 class MessageWidget(QFrame):
@@ -79,7 +82,7 @@ class MessageWidget(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.message = message
         self._segmenter = Segmenter()
-        self._piece_labels: list[QLabel] = []  # one per finished piece of the segmenter
+        self._piece_labels: list[MarkdownLabel] = []  # one per finished piece of the segmenter
         self._shown: tuple[Message, tuple[bool, bool]] | None = None
 
         self.speaker = QLabel()
@@ -97,17 +100,16 @@ class MessageWidget(QFrame):
         self.notice.setWordWrap(True)
         self.footer = QLabel()
         self.footer.setObjectName("footer")
-        self.tail = _body_label()
+        self.tail = MarkdownLabel()
         self.tail.linkActivated.connect(self._on_link)
 
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.speaker, self.state):
-            header.addWidget(widget)
+        header.addWidget(self.speaker)
+        header.addWidget(self.state)
         header.addStretch(1)
-        for widget in (self.previous, self.version, self.next):
-            header.addWidget(widget)
-        for widget in (self.copy_button, self.edit_button, self.regenerate_button):
+        tools: list[QWidget] = [self.previous, self.version, self.next, self.copy_button]
+        for widget in [*tools, self.edit_button, self.regenerate_button]:
             header.addWidget(widget)
         self.body = QVBoxLayout()
         self.body.setContentsMargins(0, 0, 0, 0)
@@ -213,23 +215,27 @@ class MessageWidget(QFrame):
     def _render(self, text: str) -> None:
         new = self._segmenter.feed(text)
         for piece in self._segmenter.pieces[len(self._segmenter.pieces) - new :]:
-            label = _body_label()
+            label = MarkdownLabel()
             label.linkActivated.connect(self._on_link)
             number = len(self._piece_labels)
-            label.setText(with_copy_links(piece, number, self.tr("Copy code")))
+            label.set_markdown(with_copy_links(piece, number, self.tr("Copy code")))
             self.body.insertWidget(self.body.count() - 1, label)
             self._piece_labels.append(label)
         tail = self._segmenter.tail
         number = len(self._segmenter.pieces)
-        self.tail.setText(with_copy_links(tail, number, self.tr("Copy code")))
+        self.tail.set_markdown(with_copy_links(tail, number, self.tr("Copy code")))
         self.tail.setVisible(bool(tail))
 
     def _on_link(self, link: str) -> None:
-        if link.startswith("copy:"):
-            _, piece, block = link.split(":")
-            pieces = [*self._segmenter.pieces, self._segmenter.tail]
-            blocks = code_blocks(pieces[int(piece)])
-            QGuiApplication.clipboard().setText(blocks[int(block)])
+        # Model text can hold any link, ours included: only a copy link that names a code
+        # block of this message does anything.
+        target = copy_target(link)
+        pieces = [*self._segmenter.pieces, self._segmenter.tail]
+        if target is None or target[0] >= len(pieces):
+            return
+        blocks = code_blocks(pieces[target[0]])
+        if target[1] < len(blocks):
+            QGuiApplication.clipboard().setText(blocks[target[1]])
 
     def _copy(self) -> None:
         QGuiApplication.clipboard().setText(self.message.content)
@@ -239,9 +245,9 @@ class MessageWidget(QFrame):
         self.version_requested.emit(siblings[self.message.version - 1 + step])
 
     def text(self) -> str:
-        """What the user reads, as plain text (for tests and accessibility)."""
+        """What the user reads, as the Markdown it is drawn from (for tests)."""
         labels = [*self._piece_labels, self.tail]
-        return "\n".join(label.text() for label in labels if label.text())
+        return "\n".join(label.markdown for label in labels if label.markdown)
 
 
 class ChatView(QScrollArea):

@@ -17,8 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from converters.templates import FORMATS
-
+from ..core.prompts import FORMATS
 from ..core.protocol import SamplingParams
 from ..core.settings import ConversationSettings
 
@@ -41,6 +40,13 @@ class ConversationPanel(QWidget):
         self.format.addItem(self.tr("Automatic (from the model)"), "auto")
         for fmt in FORMATS.values():
             self.format.addItem(fmt.title, fmt.name)
+        for combo in (self.model, self.format):
+            # Long model and format names must not make the window wider than a laptop's
+            # screen: the combo shows their beginning, the list shows them whole.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(12)
         self.system = QPlainTextEdit()
         self.system.setAccessibleName(self.tr("System prompt"))
         self.system.setMaximumHeight(120)
@@ -106,6 +112,14 @@ class ConversationPanel(QWidget):
         if current and current not in paths:
             self.model.addItem(Path(current).name, current)
         self.model.setCurrentIndex(max(0, self.model.findData(current)))
+        self._quiet = False
+
+    def show_model(self, path: str) -> None:
+        """Show `path` as the chosen model again (a choice the window refused)."""
+        self._quiet = True
+        if self.model.findData(path) < 0 and path:
+            self.model.addItem(Path(path).name, path)
+        self.model.setCurrentIndex(max(0, self.model.findData(path)))
         self._quiet = False
 
     def show_settings(self, settings: ConversationSettings) -> None:

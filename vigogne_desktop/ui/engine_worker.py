@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ..core.engine import Engine, LocalEngine, RemoteEngine
+from ..core import Engine, LocalEngine, RemoteEngine
 from ..core.errors import VigogneError
 from ..core.protocol import (
     ChatFailed,

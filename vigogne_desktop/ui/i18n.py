@@ -8,9 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication
 
-from converters.messages import set_language
-
 from ..core.resources import resource_path
+from ..core.settings import set_language
 
 LANGUAGES = ("fr", "en")
 _installed: list[QTranslator] = []

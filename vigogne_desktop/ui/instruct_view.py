@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -45,10 +46,10 @@ class InstructView(QWidget):
         self.result.setAccessibleName(self.tr("Answer"))
         self.reason = QLabel()
         self.reason.setObjectName("reason")
+        self.reason.setWordWrap(True)  # a long reason must not widen the window
 
         buttons = QHBoxLayout()
-        buttons.addWidget(self.use_instruct_format)
-        buttons.addWidget(self.reason, 1)
+        buttons.addStretch(1)
         for button in (self.run_button, self.stop_button, self.keep_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
@@ -56,7 +57,9 @@ class InstructView(QWidget):
         layout.addWidget(self.instruction, 2)
         layout.addWidget(QLabel(self.tr("Input (optional)")))
         layout.addWidget(self.input, 2)
+        layout.addWidget(self.use_instruct_format)
         layout.addLayout(buttons)
+        layout.addWidget(self.reason)
         layout.addWidget(QLabel(self.tr("Answer")))
         layout.addWidget(self.result, 3)
 
@@ -88,7 +91,7 @@ class InstructView(QWidget):
         self.answer = ""
         self.result.clear()
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt's name)
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
         if (
             event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
             and event.modifiers() & Qt.KeyboardModifier.ControlModifier

@@ -4,15 +4,24 @@ per update at its 5,000th token as at its 50th: only the unfinished last piece i
 Cuts fall at a blank line outside code blocks once a piece is long enough, or, for very
 long paragraphs and code blocks, at a line end (a code block is closed and reopened).
 Cuts only look backwards, so the pieces of a prefix are the pieces of the whole text.
+Model text is Markdown without raw HTML: a tag a model writes is shown, never obeyed.
 """
 
 from __future__ import annotations
 
 import re
 
+from PySide6.QtGui import QTextDocument
+
 MIN_PIECE = 300  # characters before a blank line may end a piece
 MAX_PIECE = 800  # characters after which a piece ends at the next line end (or space)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_COPY_LINK = re.compile(r"copy:(\d{1,6}):(\d{1,6})")
+# GitHub's Markdown as a QLabel reads it, less raw HTML: md4c then keeps tags as text.
+_FEATURES = (
+    QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+    | QTextDocument.MarkdownFeature.MarkdownNoHTML
+)
 
 
 class Segmenter:
@@ -74,18 +83,11 @@ class Segmenter:
         return self._reopen + self._text[self._start :]
 
 
-def pieces_of(text: str) -> list[str]:
-    """The whole text as pieces (a finished message)."""
-    segmenter = Segmenter()
-    segmenter.feed(text)
-    tail = segmenter.tail
-    return [*segmenter.pieces, tail] if tail.strip() else list(segmenter.pieces)
-
-
 def code_blocks(text: str) -> list[str]:
     """The contents of the fenced code blocks, in order."""
     blocks: list[str] = []
-    fence, lines = "", []
+    lines: list[str] = []
+    fence = ""
     for line in text.splitlines():
         match = _FENCE.match(line)
         if not fence and match:
@@ -114,3 +116,20 @@ def with_copy_links(piece: str, piece_number: int, label: str) -> str:
             out.append(f"\n[{label}](copy:{piece_number}:{number})\n")
             number += 1
     return "\n".join(out)
+
+
+def copy_target(link: str) -> tuple[int, int] | None:
+    """(piece, block) of a link `with_copy_links` wrote; None for any other link."""
+    match = _COPY_LINK.fullmatch(link)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def to_rich_text(markdown: str) -> str:
+    """The Markdown as rich text for a label, with any raw HTML in it shown as text.
+
+    A QLabel in Markdown mode obeys raw HTML (`<img>`, `<a href>`, styles) and has no
+    switch against it; a QTextDocument does, so the label is given its HTML instead.
+    """
+    document = QTextDocument()
+    document.setMarkdown(markdown, _FEATURES)
+    return document.toHtml()

@@ -187,8 +187,8 @@ class SettingsDialog(QDialog):
         self.engine.setCurrentIndex(max(0, self.engine.findData(current)))
 
     def _add_endpoint(self) -> None:
-        from ..core.engine import normalise_base_url
         from ..core.errors import RemoteError
+        from ..core.remote_engine import normalise_base_url
 
         name = self.endpoint_name.text().strip()
         if not name or any(e.name == name for e in self.endpoints):

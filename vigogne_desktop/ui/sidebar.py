@@ -61,11 +61,13 @@ def hit_html(hit: SearchHit) -> str:
 class RichTextDelegate(QStyledItemDelegate):
     """Paints an item's text as HTML (search results with their highlighted words)."""
 
-    def _document(self, option: QStyleOptionViewItem, index: QModelIndex) -> QTextDocument:
+    def _document(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QTextDocument:
         doc = QTextDocument()
-        doc.setDefaultFont(option.font)  # type: ignore[attr-defined]
+        doc.setDefaultFont(option.font)
         doc.setHtml(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        doc.setTextWidth(max(option.rect.width(), 160))  # type: ignore[attr-defined]
+        doc.setTextWidth(max(option.rect.width(), 160))
         return doc
 
     def paint(
@@ -75,19 +77,19 @@ class RichTextDelegate(QStyledItemDelegate):
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
         self.initStyleOption(option, index)
-        text_doc = self._document(option, QModelIndex(index))
-        option.text = ""  # type: ignore[attr-defined]
-        style = option.widget.style() if option.widget else None  # type: ignore[attr-defined]
+        text_doc = self._document(option, index)
+        option.text = ""
+        style = option.widget.style() if option.widget else None
         if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)  # type: ignore[attr-defined]
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
         context = QAbstractTextDocumentLayout.PaintContext()
-        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
+        if option.state & QStyle.StateFlag.State_Selected:
             context.palette.setColor(
                 QPalette.ColorRole.Text,
-                option.palette.color(QPalette.ColorRole.HighlightedText),  # type: ignore[attr-defined]
+                option.palette.color(QPalette.ColorRole.HighlightedText),
             )
         painter.save()
-        painter.translate(option.rect.topLeft())  # type: ignore[attr-defined]
+        painter.translate(option.rect.topLeft())
         text_doc.documentLayout().draw(painter, context)
         painter.restore()
 
@@ -95,7 +97,7 @@ class RichTextDelegate(QStyledItemDelegate):
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
         self.initStyleOption(option, index)
-        doc = self._document(option, QModelIndex(index))
+        doc = self._document(option, index)
         return QSize(int(doc.idealWidth()), int(doc.size().height()) + 4)
 
 
