@@ -1,10 +1,11 @@
 """Render the main views offscreen into docs/screenshots/ (`make screenshots`).
 
-Light and dark, French and English, at 100 %; the French chat view also at 125 % and
-150 % (each scale in its own process, as Qt reads QT_SCALE_FACTOR at start). The model is
-the real demo model, converted on first use, and the chat shown is a real conversation with
-it: every figure on a picture comes from that run. The Markdown conversation is an import,
-the way a user would bring one in, titled as an example and carrying no figures.
+Light and dark, French and English, at 100 % and 1366×768 (the chat also at 960×600); the
+French chat view also at 125 % and 150 % (each scale in its own process, as Qt reads
+QT_SCALE_FACTOR at start). The model is the real demo model, converted on first use, and
+the chat shown is a real conversation with it: every figure on a picture comes from that
+run. The Markdown conversation is an import, the way a user would bring one in, titled as
+an example and carrying no figures.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 HOME = Path(tempfile.gettempdir()) / "vigogne-desktop-screenshots"
+LAPTOP, SMALL = (1366, 768), (960, 600)  # window sizes, in device-independent pixels
 
 EXAMPLE = {
     "format": "vigogne-desktop.conversation",
@@ -102,7 +104,7 @@ def render(languages: list[str], themes: list[str], suffix: str, only_chat: bool
                 (example,) = history.import_json(EXAMPLE)
                 history.set_pinned(example, True)
             window = MainWindow(AppSettings(language=language, theme=theme))
-            window.resize(1180, 720)
+            window.resize(*LAPTOP)
             window.show()
             window.open_default_model()  # converts the demo model the first time
             wait(app, lambda w=window: w.session.model is not None)
@@ -125,6 +127,12 @@ def render(languages: list[str], themes: list[str], suffix: str, only_chat: bool
             app.processEvents()
             name = f"{language}-{theme}{suffix}"
             window.grab().save(str(OUT / f"chat-{name}.png"))
+            if not only_chat:  # half a laptop screen: the smallest size the window is made for
+                window.resize(*SMALL)
+                app.processEvents()
+                window.grab().save(str(OUT / f"chat-{name}-960.png"))
+                window.resize(*LAPTOP)
+                app.processEvents()
             if not only_chat:
                 window.tabs.setCurrentWidget(window.instruct)
                 # The demo model knows only its chat format, not the instruct one.
