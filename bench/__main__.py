@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import sys
 
-from . import convert_memory, demo_quality, engine_throughput, ui_responsiveness
+from . import convert_memory, demo_quality, engine_throughput, fit_accuracy, ui_responsiveness
 
 BENCHES = {
     "engine": engine_throughput.main,
     "convert": convert_memory.main,
     "demo": demo_quality.main,
     "ui": ui_responsiveness.main,
+    "fit": fit_accuracy.main,
 }
 
 
 def main() -> None:
-    """`python -m bench [engine|convert|demo|ui]`: one benchmark, or all of them."""
+    """`python -m bench [engine|convert|demo|ui|fit]`: one benchmark, or all of them."""
     chosen = sys.argv[1:2] or list(BENCHES)
     sys.argv[1:] = sys.argv[2:]
     for name in chosen:

@@ -76,6 +76,8 @@ class ModelInfo:
     file_type: str
     load_seconds: float
     metadata: dict[str, str]
+    gpu_layers: int = 0  # layers llama.cpp runs on the GPU
+    load_note: str = ""  # one sentence when the load fell back (fewer GPU layers, CPU only)
 
 
 # -- the chat events every engine streams ------------------------------------------------

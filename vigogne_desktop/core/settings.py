@@ -78,6 +78,10 @@ class AppSettings:
     endpoints: list[Endpoint] = field(default_factory=list)
     presets: dict[str, ModelPreset] = field(default_factory=dict)  # by model file name
     share: bool = False
+    # GGUF files and folders the user added to the library, used where they are (not copied).
+    imported_models: list[str] = field(default_factory=list)
+    # A Hugging Face token for gated repositories (HF_TOKEN, when set, is used first).
+    hf_token: str = ""
 
     def preset(self, model_path: str) -> ModelPreset:
         return self.presets.get(Path(model_path).name, ModelPreset())
@@ -105,6 +109,8 @@ class AppSettings:
             result.share = bool(raw.get("share", False))
             result.endpoints = [Endpoint(**e) for e in raw.get("endpoints", [])]
             result.presets = {k: ModelPreset(**v) for k, v in raw.get("presets", {}).items()}
+            result.imported_models = [str(p) for p in raw.get("imported_models", [])]
+            result.hf_token = str(raw.get("hf_token") or "")
         return result
 
     def save(self, folder: Path | None = None) -> None:

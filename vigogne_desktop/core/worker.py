@@ -14,7 +14,8 @@ import queue
 import sys
 import threading
 import time
-from typing import Any, BinaryIO
+from collections.abc import Callable
+from typing import Any, BinaryIO, TypeVar
 
 import gguf
 import numpy as np
@@ -58,6 +59,59 @@ from .protocol import (
 )
 
 NICENESS = 5  # how much lower the model's priority is than the window's
+
+Loaded = TypeVar("Loaded")
+
+
+def offload_attempts(requested: int) -> list[int]:
+    """GPU layers to try, in order: as asked, half, a quarter, then the CPU alone.
+
+    A negative request (llama.cpp's "all layers") has no half: it falls back to the CPU.
+    """
+    if requested == 0:
+        return [0]
+    steps = [requested, requested // 2, requested // 4] if requested > 0 else [requested]
+    return list(dict.fromkeys([n for n in steps if n != 0] + [0]))
+
+
+def load_with_offload_fallback(
+    load: Callable[[int], Loaded], requested: int
+) -> tuple[Loaded, int, str]:
+    """(model, GPU layers it loaded with, one sentence if fewer than asked) from `load`.
+
+    llama.cpp answers an out-of-VRAM load with no model (llama-cpp-python raises
+    ValueError) or a RuntimeError; each fewer-layers retry is cheap next to a failed chat.
+    The CPU-only attempt's failure is the caller's to explain.
+    """
+    attempts = offload_attempts(requested)
+    for layers in attempts[:-1]:
+        try:
+            model = load(layers)
+        except (ValueError, RuntimeError):
+            continue
+        if layers == requested:
+            return model, layers, ""
+        fewer = say(
+            f"La mémoire vidéo ne suffisait pas pour {requested} couches sur le GPU : le "
+            f"modèle tourne avec {layers} couches sur le GPU, plus lentement (réduisez le "
+            "contexte ou fermez d'autres applications graphiques pour en mettre davantage).",
+            f"There was not enough video memory for {requested} layers on the GPU: the model "
+            f"runs with {layers} layers on the GPU, more slowly (reduce the context or close "
+            "other graphics applications to offload more).",
+        )
+        return model, layers, fewer
+    model = load(0)
+    if requested == 0:
+        return model, 0, ""
+    cpu_only = say(
+        "Le modèle n'a pas pu être chargé sur le GPU (mémoire vidéo insuffisante) : il tourne "
+        "sur le processeur seul, plus lentement (réduisez le contexte ou choisissez une "
+        "quantification plus petite pour utiliser le GPU).",
+        "The model could not be loaded on the GPU (not enough video memory): it runs on the "
+        "CPU alone, more slowly (reduce the context or choose a smaller quantization to use "
+        "the GPU).",
+    )
+    return model, 0, cpu_only
 
 
 class Worker:
@@ -127,22 +181,29 @@ class Worker:
             self._format = None
 
     def load(self, request: LoadRequest) -> ModelInfo:
-        from llama_cpp import Llama
+        from llama_cpp import Llama, llama_supports_gpu_offload
+
+        # A CPU-only llama.cpp ignores n_gpu_layers: say 0, as it is.
+        requested_layers = request.settings.n_gpu_layers if llama_supports_gpu_offload() else 0
 
         path = quick_check(request.path)
         settings = request.settings
         self.unload()
         started = time.perf_counter()
-        try:
-            llm = Llama(
+
+        def load_with(layers: int) -> Any:
+            return Llama(
                 model_path=str(path),
                 n_ctx=settings.n_ctx,
                 n_threads=settings.n_threads,
                 n_batch=settings.n_batch,
-                n_gpu_layers=settings.n_gpu_layers,
+                n_gpu_layers=layers,
                 seed=settings.seed,
                 verbose=False,
             )
+
+        try:
+            llm, gpu_layers, note = load_with_offload_fallback(load_with, requested_layers)
         except (ValueError, RuntimeError) as exc:
             reason = diagnose(path) or (
                 say(
@@ -177,6 +238,8 @@ class Worker:
             file_type=file_type,
             load_seconds=load_seconds,
             metadata={k: v for k, v in metadata.items() if len(v) < 4096},
+            gpu_layers=gpu_layers,
+            load_note=note,
         )
 
     def _require_model(self) -> Any:
