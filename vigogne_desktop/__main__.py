@@ -2,6 +2,7 @@
 
 vigogne-desktop                      open the window
 vigogne-desktop chat MODEL.gguf "…"  stream one answer to stdout
+vigogne-desktop models list|pull|fit  the model library (see models_command.py)
 vigogne-desktop --self-test [MODEL]  load a model, generate a few tokens, exit 0
 """
 
@@ -18,6 +19,8 @@ from .core.child import MODES
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import models_command  # here, not at the top: child modes never parse
+
     parser = argparse.ArgumentParser(
         prog="vigogne-desktop",
         description="Discutez hors ligne, en français, avec les modèles Vigogne (llama.cpp). "
@@ -48,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--n-ctx", type=int, default=4096)
     chat.add_argument("--threads", type=int)
     chat.add_argument("--gpu-layers", type=int, default=0)
+    models_command.add_parser(commands)
     return parser
 
 
@@ -152,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _self_test(args.self_test)
     if args.command == "chat":
         return _chat(args)
+    if args.command == "models":
+        from . import models_command
+
+        return models_command.run(args)
     from .ui.app import run
 
     return run(model=args.model)

@@ -28,7 +28,8 @@ from huggingface_hub.file_download import repo_folder_name
 from huggingface_hub.utils import build_hf_headers
 
 from converters.messages import say
-from vigogne_desktop.core.errors import (
+
+from .errors import (
     ChecksumMismatch,
     DiskFull,
     DownloadBusy,
@@ -40,7 +41,7 @@ from vigogne_desktop.core.errors import (
     HubUnreachable,
     NotFoundOnHub,
 )
-from vigogne_desktop.core.files import write_atomically
+from .files import write_atomically
 
 PART_SUFFIX = ".vigogne-part"
 # Room left to the system and other programs once the file is written.
