@@ -1,11 +1,11 @@
 """Render the main views offscreen into docs/screenshots/ (`make screenshots`).
 
-Light and dark, French and English, at 100 % and 1366×768 (the chat also at 960×600); the
-French chat view also at 125 % and 150 % (each scale in its own process, as Qt reads
-QT_SCALE_FACTOR at start). The model is the real demo model, converted on first use, and
-the chat shown is a real conversation with it: every figure on a picture comes from that
-run. The Markdown conversation is an import, the way a user would bring one in, titled as
-an example and carrying no figures.
+Light and dark, French and English, at 100 % and 1366×768 (the chat and the library also
+at 960×600); the French chat view also at 125 % and 150 % (each scale in its own process, as
+Qt reads QT_SCALE_FACTOR at start); `--library` renders the library pictures only. The model
+is the real demo model, converted on first use, and the chat shown is a real conversation
+with it: every figure on a picture comes from that run. The Markdown conversation is an
+import, the way a user would bring one in, titled as an example and carrying no figures.
 """
 
 from __future__ import annotations
@@ -76,7 +76,24 @@ def wait(app: object, done: object, timeout_s: float = 300) -> None:
         raise TimeoutError("the window did not get ready in time")
 
 
-def render(languages: list[str], themes: list[str], suffix: str, only_chat: bool) -> None:
+def library(app: object, window: object, name: str) -> None:
+    """The library tab at both sizes, the recommended model in detail; the machine's figures
+    are this computer's, measured when the tab opens."""
+    view = window.library_view  # type: ignore[attr-defined]
+    window.tabs.setCurrentWidget(view)  # type: ignore[attr-defined]
+    wait(app, lambda: view.catalog.rowCount() > 0 and view.local.rowCount() > 0, 60)
+    view.select_catalog("vigogne-2-7b-chat")
+    for size, extra in ((LAPTOP, ""), (SMALL, "-960")):
+        window.resize(*size)  # type: ignore[attr-defined]
+        app.processEvents()  # type: ignore[attr-defined]
+        window.grab().save(str(OUT / f"library-{name}{extra}.png"))  # type: ignore[attr-defined]
+    window.resize(*LAPTOP)  # type: ignore[attr-defined]
+    window.tabs.setCurrentWidget(window.chat_tab)  # type: ignore[attr-defined]
+
+
+def render(
+    languages: list[str], themes: list[str], suffix: str, only_chat: bool, only_library: bool
+) -> None:
     os.environ["VIGOGNE_DESKTOP_HOME"] = str(HOME)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from vigogne_desktop.core.history import History, default_path
@@ -108,6 +125,11 @@ def render(languages: list[str], themes: list[str], suffix: str, only_chat: bool
             window.show()
             window.open_default_model()  # converts the demo model the first time
             wait(app, lambda w=window: w.session.model is not None)
+            name = f"{language}-{theme}{suffix}"
+            if only_library:
+                library(app, window, name)
+                window.close()
+                continue
             window.new_conversation()
             for question in QUESTIONS:  # a real conversation: its figures are measured
                 window.composer.setPlainText(question)
@@ -125,7 +147,6 @@ def render(languages: list[str], themes: list[str], suffix: str, only_chat: bool
                 "Peux-tu me donner un exemple de dictionnaire ?" if language == "fr" else ""
             )
             app.processEvents()
-            name = f"{language}-{theme}{suffix}"
             window.grab().save(str(OUT / f"chat-{name}.png"))
             if not only_chat:  # half a laptop screen: the smallest size the window is made for
                 window.resize(*SMALL)
@@ -154,6 +175,7 @@ def render(languages: list[str], themes: list[str], suffix: str, only_chat: bool
                 app.processEvents()
                 dialog.grab().save(str(OUT / f"settings-{name}.png"))
                 dialog.reject()
+                library(app, window, name)
             window.close()
             app.processEvents()
             print(f"docs/screenshots/*-{name}.png", flush=True)
@@ -162,11 +184,14 @@ def render(languages: list[str], themes: list[str], suffix: str, only_chat: bool
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", help="internal: one scaled rendering in this process")
+    parser.add_argument("--library", action="store_true", help="only the library pictures")
     args = parser.parse_args()
     if args.scale:
-        render(["fr"], ["light"], f"@{args.scale}", only_chat=True)
+        render(["fr"], ["light"], f"@{args.scale}", only_chat=True, only_library=False)
         return
-    render(["fr", "en"], ["light", "dark"], "", only_chat=False)
+    render(["fr", "en"], ["light", "dark"], "", only_chat=False, only_library=args.library)
+    if args.library:
+        return
     for scale, factor in (("125", "1.25"), ("150", "1.5")):
         env = dict(os.environ, QT_SCALE_FACTOR=factor)
         subprocess.run([sys.executable, __file__, "--scale", scale], env=env, check=True)

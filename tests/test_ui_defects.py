@@ -88,6 +88,23 @@ class Broken(QObject):
         crash()
 
 
+def test_a_job_whose_owner_is_gone_ends_quietly(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # The window closes while a history read runs: the answer has nobody to go to, and must
+    # not raise on the pool's thread ("Signal source has been deleted").
+    from PySide6.QtCore import QThreadPool
+    from shiboken6 import delete
+
+    owner = QObject()
+    release = threading.Event()
+    heard: list[object] = []
+    run_in_background(owner, lambda: release.wait(5), heard.append, heard.append)
+    delete(owner)
+    release.set()
+    assert QThreadPool.globalInstance().waitForDone(5000)
+    qtbot.wait(50)  # pytest-qt fails this test if the pool thread raised
+    assert heard == []
+
+
 @pytest.mark.parametrize("where", ["python thread", "qt thread"])
 def test_an_error_on_another_thread_is_shown_on_the_gui_thread(  # type: ignore[no-untyped-def]
     qtbot, home: Path, monkeypatch: pytest.MonkeyPatch, where: str

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import threading
 import time
@@ -16,11 +15,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from converters import catalog
 from converters.messages import say
 from converters.quantize import BITS_PER_WEIGHT
 
-from .core import downloads, hardware, library
+from .core import catalog, downloads, error_log, hardware, library
 from .core.errors import VigogneError
 from .core.settings import AppSettings, models_dir
 
@@ -58,6 +56,17 @@ def run(args: argparse.Namespace) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: one sentence here, the traceback in errors.log
+        log = error_log.record(exc)
+        print(
+            "vigogne-desktop: "
+            + say(
+                f"erreur inattendue ({type(exc).__name__}) : les détails sont dans {log}.",
+                f"unexpected error ({type(exc).__name__}): the details are in {log}.",
+            ),
+            file=sys.stderr,
+        )
+        return 1
 
 
 def _out(text: str) -> None:
@@ -161,19 +170,6 @@ def _pick_file(entry: catalog.CatalogEntry, quant: str | None) -> tuple[str, str
     return repo, revision, filename
 
 
-def _shape(entry: catalog.CatalogEntry, file_size: int, quant: str) -> hardware.ModelShape:
-    return hardware.shape_of(
-        entry.layers,
-        entry.hidden_size,
-        entry.heads,
-        entry.kv_heads,
-        entry.context_length,
-        entry.vocab_size,
-        file_size,
-        quant,
-    )
-
-
 def _bits(quant: str) -> float:
     if quant not in BITS_PER_WEIGHT:
         raise CommandError(
@@ -187,10 +183,7 @@ def _bits(quant: str) -> float:
 
 
 def _recommended(entry: catalog.CatalogEntry, n_ctx: int = 4096) -> str | None:
-    parameters = int(entry.parameters_b * 1e9)
-    return hardware.recommend_quant(
-        parameters, _shape(entry, 0, "Q4_K_M"), hardware.probe(models_dir()), n_ctx
-    )
+    return catalog.recommended_quant(entry, hardware.probe(models_dir()), n_ctx)
 
 
 def _pull(spec: str, quant: str | None, as_json: bool) -> int:
@@ -211,9 +204,7 @@ def _pull(spec: str, quant: str | None, as_json: bool) -> int:
         if entry.research_only:
             print(entry.licence_note, file=sys.stderr)  # before any download, as in the window
         repo, revision, filename = _pick_file(entry, quant)
-    settings = AppSettings.load()
-    # HF_TOKEN, when set, wins over the token saved in the settings (huggingface_hub reads it).
-    token = None if os.environ.get("HF_TOKEN") else (settings.hf_token or None)
+    token = AppSettings.load().hub_token()
     cancel = threading.Event()
     last = [0.0]
 
@@ -262,7 +253,7 @@ def _fit(model: str, n_ctx: int, quant: str | None, as_json: bool) -> int:
         chosen = _choose_quant(entry, quant, n_ctx)
         ready = _ready_files(entry)
         size = ready[chosen][3] if chosen in ready else int(parameters * _bits(chosen) / 8)
-        shape = _shape(entry, size, chosen)
+        shape = catalog.entry_shape(entry, size, chosen)
     fit = hardware.estimate(shape, n_ctx, machine, parameters=parameters)
     result = {
         "model": model,

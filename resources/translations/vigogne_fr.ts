@@ -17,6 +17,65 @@
     </message>
 </context>
 <context>
+    <name>CatalogDetail</name>
+    <message>
+        <source>Licence</source>
+        <translation>Licence</translation>
+    </message>
+    <message>
+        <source>Ready GGUF files</source>
+        <translation>Fichiers GGUF prêts</translation>
+    </message>
+    <message>
+        <source>No ready GGUF file exists for this model: convert it on this computer (only the files needed are downloaded).</source>
+        <translation>Aucun fichier GGUF prêt n&apos;existe pour ce modèle : convertissez-le sur cet ordinateur (seuls les fichiers nécessaires sont téléchargés).</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>Télécharger</translation>
+    </message>
+    <message>
+        <source>Convert…</source>
+        <translation>Convertir…</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>Type</translation>
+    </message>
+    <message>
+        <source>Foundation model</source>
+        <translation>Modèle de base</translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation>Architecture</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>Paramètres</translation>
+    </message>
+    <message>
+        <source>Prompt format</source>
+        <translation>Format de prompt</translation>
+    </message>
+    <message>
+        <source>Repository</source>
+        <translation>Dépôt</translation>
+    </message>
+    <message>
+        <source>Recommended</source>
+        <translation>Recommandé</translation>
+    </message>
+    <message>
+        <source>{count} billion</source>
+        <translation>{count} milliards</translation>
+    </message>
+    <message>
+        <source>recommended</source>
+        <translation>recommandé</translation>
+    </message>
+</context>
+<context>
     <name>ChatController</name>
     <message>
         <source>Reading the prompt…</source>
@@ -182,6 +241,125 @@
     </message>
 </context>
 <context>
+    <name>ConvertDialog</name>
+    <message>
+        <source>Convert a model to GGUF</source>
+        <translation>Convertir un modèle en GGUF</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>Source</translation>
+    </message>
+    <message>
+        <source>A Vigogne checkpoint from the catalog</source>
+        <translation>Un checkpoint Vigogne du catalogue</translation>
+    </message>
+    <message>
+        <source>A checkpoint folder on this computer</source>
+        <translation>Un dossier de checkpoint sur cet ordinateur</translation>
+    </message>
+    <message>
+        <source>A LoRA adapter and its base model</source>
+        <translation>Un adaptateur LoRA et son modèle de base</translation>
+    </message>
+    <message>
+        <source>Catalog checkpoint</source>
+        <translation>Checkpoint du catalogue</translation>
+    </message>
+    <message>
+        <source>Checkpoint folder</source>
+        <translation>Dossier du checkpoint</translation>
+    </message>
+    <message>
+        <source>LoRA adapter folder</source>
+        <translation>Dossier de l&apos;adaptateur LoRA</translation>
+    </message>
+    <message>
+        <source>Base model (folder or Hub repo id)</source>
+        <translation>Modèle de base (dossier ou dépôt du Hub)</translation>
+    </message>
+    <message>
+        <source>Adapter</source>
+        <translation>Adaptateur</translation>
+    </message>
+    <message>
+        <source>Base</source>
+        <translation>Base</translation>
+    </message>
+    <message>
+        <source>Quantization</source>
+        <translation>Quantification</translation>
+    </message>
+    <message>
+        <source>Conversion progress</source>
+        <translation>Avancement de la conversion</translation>
+    </message>
+    <message>
+        <source>Convert</source>
+        <translation>Convertir</translation>
+    </message>
+    <message>
+        <source>Chat with it</source>
+        <translation>Discuter</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Fermer</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Parcourir…</translation>
+    </message>
+    <message>
+        <source>recommended for this computer</source>
+        <translation>recommandé pour cet ordinateur</translation>
+    </message>
+    <message>
+        <source>The result goes to {file}</source>
+        <translation>Le résultat sera enregistré dans {file}</translation>
+    </message>
+    <message>
+        <source>Choose the checkpoint&apos;s folder first.</source>
+        <translation>Choisissez d&apos;abord le dossier du checkpoint.</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Annuler</translation>
+    </message>
+    <message>
+        <source>Starting the converter…</source>
+        <translation>Démarrage du convertisseur…</translation>
+    </message>
+    <message>
+        <source>Downloading the checkpoint</source>
+        <translation>Téléchargement du checkpoint</translation>
+    </message>
+    <message>
+        <source>Converting</source>
+        <translation>Conversion</translation>
+    </message>
+    <message>
+        <source>Quantizing</source>
+        <translation>Quantification</translation>
+    </message>
+    <message>
+        <source>Finishing</source>
+        <translation>Finalisation</translation>
+    </message>
+    <message>
+        <source>{done} of {total} tensors</source>
+        <translation>{done} tenseurs sur {total}</translation>
+    </message>
+    <message>
+        <source>{time} left</source>
+        <translation>{time} restantes</translation>
+    </message>
+    <message>
+        <source>Done: {file} is in the library.</source>
+        <translation>Terminé : {file} est dans la bibliothèque.</translation>
+    </message>
+</context>
+<context>
     <name>EngineController</name>
     <message>
         <source>Loading {model}…</source>
@@ -272,6 +450,278 @@
     </message>
 </context>
 <context>
+    <name>Library</name>
+    <message>
+        <source>Fits</source>
+        <translation>Adapté</translation>
+    </message>
+    <message>
+        <source>Tight</source>
+        <translation>Juste</translation>
+    </message>
+    <message>
+        <source>Too big</source>
+        <translation>Trop gros</translation>
+    </message>
+    <message>
+        <source>Unknown</source>
+        <translation>Inconnu</translation>
+    </message>
+    <message>
+        <source>Research only</source>
+        <translation>Recherche uniquement</translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation>Discussion</translation>
+    </message>
+    <message>
+        <source>Instruct</source>
+        <translation>Instruction</translation>
+    </message>
+    <message>
+        <source>Needs about {ram} of memory.</source>
+        <translation>Demande environ {ram} de mémoire.</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Modèle</translation>
+    </message>
+    <message>
+        <source>Quant.</source>
+        <translation>Quantif.</translation>
+    </message>
+    <message>
+        <source>To convert</source>
+        <translation>À convertir</translation>
+    </message>
+    <message>
+        <source>No ready GGUF file: converted on this computer, in {quant}.</source>
+        <translation>Aucun fichier GGUF prêt : converti sur cet ordinateur, en {quant}.</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Taille</translation>
+    </message>
+    <message>
+        <source>Licence</source>
+        <translation>Licence</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>Adapté</translation>
+    </message>
+    <message>
+        <source>Added</source>
+        <translation>Ajouté</translation>
+    </message>
+    <message>
+        <source>Vigogne</source>
+        <translation>Vigogne</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>Source</translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation>Architecture</translation>
+    </message>
+</context>
+<context>
+    <name>LibraryController</name>
+    <message>
+        <source>The settings could not be saved ({error}).</source>
+        <translation>Les paramètres n&apos;ont pas pu être enregistrés ({error}).</translation>
+    </message>
+    <message>
+        <source>A download is already running: wait for it or cancel it.</source>
+        <translation>Un téléchargement est déjà en cours : attendez qu&apos;il finisse ou annulez-le.</translation>
+    </message>
+    <message>
+        <source>{model} is downloaded and verified.</source>
+        <translation>{model} est téléchargé et vérifié.</translation>
+    </message>
+    <message>
+        <source>Conversion cancelled: nothing was added to the library.</source>
+        <translation>Conversion annulée : rien n&apos;a été ajouté à la bibliothèque.</translation>
+    </message>
+    <message>
+        <source>{model} is converted and in the library.</source>
+        <translation>{model} est converti et dans la bibliothèque.</translation>
+    </message>
+</context>
+<context>
+    <name>LibraryView</name>
+    <message>
+        <source>Vigogne catalog</source>
+        <translation>Catalogue Vigogne</translation>
+    </message>
+    <message>
+        <source>Models on this computer</source>
+        <translation>Modèles sur cet ordinateur</translation>
+    </message>
+    <message>
+        <source>On this computer</source>
+        <translation>Sur cet ordinateur</translation>
+    </message>
+    <message>
+        <source>Type of model</source>
+        <translation>Type de modèle</translation>
+    </message>
+    <message>
+        <source>All types</source>
+        <translation>Tous les types</translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation>Discussion</translation>
+    </message>
+    <message>
+        <source>Instruct</source>
+        <translation>Instruction</translation>
+    </message>
+    <message>
+        <source>Fits this computer</source>
+        <translation>Adapté à cet ordinateur</translation>
+    </message>
+    <message>
+        <source>Add models…</source>
+        <translation>Ajouter des modèles…</translation>
+    </message>
+    <message>
+        <source>GGUF files…</source>
+        <translation>Fichiers GGUF…</translation>
+    </message>
+    <message>
+        <source>A folder…</source>
+        <translation>Un dossier…</translation>
+    </message>
+    <message>
+        <source>Convert…</source>
+        <translation>Convertir…</translation>
+    </message>
+    <message>
+        <source>Convert a Hugging Face checkpoint, a folder or a LoRA adapter to GGUF</source>
+        <translation>Convertir en GGUF un checkpoint Hugging Face, un dossier ou un adaptateur LoRA</translation>
+    </message>
+    <message>
+        <source>Choose a model in the catalog or on this computer.</source>
+        <translation>Choisissez un modèle dans le catalogue ou sur cet ordinateur.</translation>
+    </message>
+    <message>
+        <source>Download progress</source>
+        <translation>Avancement du téléchargement</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Annuler</translation>
+    </message>
+    <message>
+        <source>no GPU</source>
+        <translation>sans GPU</translation>
+    </message>
+    <message>
+        <source>This computer: {free} free of {total}, {cores} cores, {gpu}</source>
+        <translation>Cet ordinateur : {free} libres sur {total}, {cores} cœurs, {gpu}</translation>
+    </message>
+    <message>
+        <source>Fit computed for a {n_ctx}-token context.</source>
+        <translation>Adaptation calculée pour un contexte de {n_ctx} jetons.</translation>
+    </message>
+    <message>
+        <source>Resuming the download of {file} ({size} already here)…</source>
+        <translation>Reprise du téléchargement de {file} ({size} déjà reçus)…</translation>
+    </message>
+    <message>
+        <source>Downloading {file}…</source>
+        <translation>Téléchargement de {file}…</translation>
+    </message>
+    <message>
+        <source>{done} of {total}</source>
+        <translation>{done} sur {total}</translation>
+    </message>
+    <message>
+        <source>{speed}/s</source>
+        <translation>{speed}/s</translation>
+    </message>
+    <message>
+        <source>{time} left</source>
+        <translation>{time} restantes</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>Annulation…</translation>
+    </message>
+    <message>
+        <source>Research use only</source>
+        <translation>Usage de recherche uniquement</translation>
+    </message>
+    <message>
+        <source>Use this model for research only?</source>
+        <translation>Utiliser ce modèle uniquement pour la recherche ?</translation>
+    </message>
+    <message>
+        <source>Add GGUF models</source>
+        <translation>Ajouter des modèles GGUF</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf)</source>
+        <translation>Modèles GGUF (*.gguf)</translation>
+    </message>
+    <message>
+        <source>Add a folder of GGUF models</source>
+        <translation>Ajouter un dossier de modèles GGUF</translation>
+    </message>
+</context>
+<context>
+    <name>LocalDetail</name>
+    <message>
+        <source>Chat with it</source>
+        <translation>Discuter</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>Fichier</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>Source</translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation>Architecture</translation>
+    </message>
+    <message>
+        <source>Quantization</source>
+        <translation>Quantification</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Taille</translation>
+    </message>
+    <message>
+        <source>Context length</source>
+        <translation>Longueur de contexte</translation>
+    </message>
+    <message>
+        <source>Chat template</source>
+        <translation>Modèle de conversation</translation>
+    </message>
+    <message>
+        <source>{count} tokens</source>
+        <translation>{count} jetons</translation>
+    </message>
+    <message>
+        <source>Yes, in the file</source>
+        <translation>Oui, dans le fichier</translation>
+    </message>
+    <message>
+        <source>No: the Vigogne format is chosen from the name</source>
+        <translation>Non : le format Vigogne est choisi d&apos;après le nom</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Vigogne Desktop</source>
@@ -284,6 +734,10 @@
     <message>
         <source>Instruct</source>
         <translation>Instruction</translation>
+    </message>
+    <message>
+        <source>Library</source>
+        <translation>Bibliothèque</translation>
     </message>
     <message>
         <source>The history file was damaged: it was kept as {file} and a new one begun.</source>
@@ -364,6 +818,14 @@
     <message>
         <source>Open a model…</source>
         <translation>Ouvrir un modèle…</translation>
+    </message>
+    <message>
+        <source>Model library</source>
+        <translation>Bibliothèque de modèles</translation>
+    </message>
+    <message>
+        <source>Convert a model…</source>
+        <translation>Convertir un modèle…</translation>
     </message>
     <message>
         <source>Import conversations…</source>
@@ -591,6 +1053,22 @@
     <message>
         <source>Dark</source>
         <translation>Sombre</translation>
+    </message>
+    <message>
+        <source>Hugging Face token</source>
+        <translation>Jeton Hugging Face</translation>
+    </message>
+    <message>
+        <source>hf_… (for gated models only)</source>
+        <translation>hf_… (pour les modèles restreints uniquement)</translation>
+    </message>
+    <message>
+        <source>The HF_TOKEN environment variable, when set, is used instead.</source>
+        <translation>La variable d&apos;environnement HF_TOKEN est définie : c&apos;est elle qui est utilisée.</translation>
+    </message>
+    <message>
+        <source>Needed only for models whose licence must be accepted on the Hub.</source>
+        <translation>Nécessaire seulement pour les modèles dont la licence doit être acceptée sur le Hub.</translation>
     </message>
     <message>
         <source>A new language applies at the next start.</source>

@@ -7,6 +7,7 @@ then removes its partial output itself).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -42,7 +43,16 @@ def demo_checkpoint() -> Path:
 class Conversion:
     """One running `vigogne-convert` child."""
 
-    def __init__(self, source: str | Path, output: Path, options: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        source: str | Path,
+        output: Path,
+        options: Sequence[str] = (),
+        *,
+        token: str | None = None,
+    ) -> None:
+        """`token`: a Hugging Face token for a gated repository (given to the child as
+        HF_TOKEN, never on its command line, where other users could read it)."""
         self.output = output
         self._start_error = ""
         self._stderr: StderrTail | None = None
@@ -54,6 +64,7 @@ class Conversion:
                 stdin=subprocess.DEVNULL,
                 text=True,
                 errors="replace",
+                env={**os.environ, "HF_TOKEN": token} if token else None,
             )
         except OSError as exc:
             # Reported by progress(), like any other failure, so callers handle one path.

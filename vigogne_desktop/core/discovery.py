@@ -41,11 +41,13 @@ class Found:
 
 def hf_cache_files(cache: Path | None = None) -> list[Found]:
     """GGUF files in the Hugging Face cache, once each even if several revisions share it."""
-    from huggingface_hub import scan_cache_dir
+    from huggingface_hub import constants, scan_cache_dir
     from huggingface_hub.errors import CacheNotFound
 
     try:
-        info = scan_cache_dir(cache)
+        # scan_cache_dir(None) would use the cache path frozen when huggingface_hub was
+        # imported; the constant is where the app downloads now.
+        info = scan_cache_dir(cache or constants.HF_HUB_CACHE)
     except CacheNotFound:
         return []
     seen: set[Path] = set()

@@ -83,6 +83,11 @@ class AppSettings:
     # A Hugging Face token for gated repositories (HF_TOKEN, when set, is used first).
     hf_token: str = ""
 
+    def hub_token(self) -> str | None:
+        """The token to give Hub requests: None when HF_TOKEN is set (it wins, and
+        huggingface_hub reads it), else the one saved here, if any."""
+        return None if os.environ.get("HF_TOKEN") else (self.hf_token or None)
+
     def preset(self, model_path: str) -> ModelPreset:
         return self.presets.get(Path(model_path).name, ModelPreset())
 

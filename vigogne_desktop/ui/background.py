@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, SignalInstance
 
 from ..core.errors import VigogneError
 from . import error_log
@@ -31,12 +31,21 @@ class _Job(QRunnable):
         try:
             result = self.work()
         except VigogneError as exc:
-            self.carrier.failed.emit(str(exc))
+            self._tell(self.carrier.failed, str(exc))
             return
         except Exception as exc:  # a bug or the system (OSError, sqlite3): say so, log it
-            self.carrier.failed.emit(error_log.sentence(exc, error_log.record(exc)))
+            self._tell(self.carrier.failed, error_log.sentence(exc, error_log.record(exc)))
             return
-        self.carrier.done.emit(result)
+        self._tell(self.carrier.done, result)
+
+    @staticmethod
+    def _tell(signal: SignalInstance, value: Any) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:
+            # The owner (and the carrier with it) was destroyed while the job ran, as when the
+            # window closes mid-read: nobody is waiting for the answer any more.
+            return
 
 
 def run_in_background(

@@ -8,7 +8,7 @@ from ..core.conversion import Conversion, ConversionFailed
 
 
 class ConversionWorker(QObject):
-    progress = Signal(str, int, int)  # phase, done, total
+    progress = Signal(str, int, int, float)  # phase, done, total, ETA in seconds (-1: unknown)
     finished = Signal(str)  # output path
     failed = Signal(str)
 
@@ -20,7 +20,8 @@ class ConversionWorker(QObject):
     def run(self) -> None:
         try:
             for step in self.conversion.progress():
-                self.progress.emit(step.phase, step.done, step.total)
+                eta = -1.0 if step.eta_s is None else float(step.eta_s)
+                self.progress.emit(step.phase, step.done, step.total, eta)
         except ConversionFailed as exc:
             self.failed.emit(str(exc))
             return

@@ -93,7 +93,7 @@ class EngineController(QObject):
         worker.failed.connect(self._on_conversion_failed)
         self._conversion.start()
 
-    def _on_conversion_progress(self, _phase: str, done: int, total: int) -> None:
+    def _on_conversion_progress(self, _phase: str, done: int, total: int, _eta: float) -> None:
         if total:
             self.progress.emit(done, total)
 
@@ -124,11 +124,11 @@ class EngineController(QObject):
         self.progress_ended.emit()
         quant = f" · {info.file_type}" if info.file_type else ""
         self.model_named.emit(f"{info.name}{quant} · {info.prompt_format}")
-        self.status.emit(
-            self.tr("Model ready (loaded in {seconds} s).").format(
-                seconds=decimal(info.load_seconds)
-            )
+        ready = self.tr("Model ready (loaded in {seconds} s).").format(
+            seconds=decimal(info.load_seconds)
         )
+        # A load that fell back (fewer GPU layers, CPU only) says why, in the core's words.
+        self.status.emit(f"{ready} {info.load_note}" if info.load_note else ready)
         self.context.emit(self.tr("Context: 0 / {n_ctx}").format(n_ctx=info.n_ctx))
         self.refresh_models()
         self.changed.emit()

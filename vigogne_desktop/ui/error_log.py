@@ -1,32 +1,14 @@
-"""The errors.log in the data folder: an unexpected error shows one sentence on screen and
-leaves its traceback here, whichever thread it happened on.
+"""An unexpected error in the window: one translated sentence on screen, its traceback in
+the data folder's errors.log (core/error_log.py), whichever thread it happened on.
 """
 
 from __future__ import annotations
 
-import sys
-import threading
-import time
-import traceback
-
 from PySide6.QtCore import QCoreApplication
 
-from ..core.settings import data_dir
+from ..core.error_log import record
 
-_writing = threading.Lock()  # errors of several threads at once: one whole record at a time
-
-
-def record(error: BaseException) -> str:
-    """Append `error` and its traceback to errors.log; returns where the details went."""
-    details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    try:
-        log = data_dir() / "errors.log"
-        with _writing, log.open("a", encoding="utf-8") as out:
-            out.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}\n{details}")
-    except OSError:  # nowhere to write: keep the details on stderr at least
-        sys.stderr.write(details)
-        return "stderr"
-    return str(log)
+__all__ = ["record", "sentence"]
 
 
 def sentence(error: BaseException, log: str) -> str:

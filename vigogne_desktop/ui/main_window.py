@@ -1,5 +1,5 @@
 """The main window: it builds the views and menus, wires them to one controller per job
-(chat, engine, conversations, sharing) and enables what may be done now.
+(chat, engine, conversations, library, sharing) and enables what may be done now.
 
 The controllers hold the behaviour and share one `Session`; the window asks the user
 (file dialogs, a title) and shows what the controllers say.
@@ -40,7 +40,10 @@ from .conversation_actions import ConversationActions
 from .conversation_panel import ConversationPanel
 from .engine_controller import EngineController
 from .engine_worker import EngineThread
+from .gui_gc import collect_on_gui_thread
 from .instruct_view import InstructView
+from .library_controller import LibraryController
+from .library_view import LibraryView
 from .models import ConversationListModel, MessageListModel
 from .session import Session
 from .settings_dialog import SettingsDialog
@@ -52,6 +55,7 @@ from .theme import apply_theme
 class MainWindow(QMainWindow):
     def __init__(self, app_settings: AppSettings | None = None) -> None:
         super().__init__()
+        collect_on_gui_thread()  # Qt objects in cycles must die on this thread
         self.setWindowTitle(self.tr("Vigogne Desktop"))
         self.resize(1180, 760)
         self.setAcceptDrops(True)
@@ -74,17 +78,20 @@ class MainWindow(QMainWindow):
             self.session, self.history, self.writer, self.conversation_list, self.messages
         )
         self.sharing = SharingController(self.session)
-        for controller in (self.chat, self.engines, self.conversations, self.sharing):
+        self.library = LibraryController(self.session)
+        for controller in (self.chat, self.engines, self.conversations, self.sharing, self.library):
             controller.setParent(self)  # they live as long as the window, no longer
 
         self.sidebar = Sidebar(self.conversation_list)
         self.chat_view = ChatView(self.messages)
         self.panel = ConversationPanel()
         self.instruct = InstructView()
+        self.library_view = LibraryView()
         self._build_chat_tab()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.chat_tab, self.tr("Chat"))
         self.tabs.addTab(self.instruct, self.tr("Instruct"))
+        self.tabs.addTab(self.library_view, self.tr("Library"))
         self.splitter = QSplitter()
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(self.tabs)
@@ -197,17 +204,14 @@ class MainWindow(QMainWindow):
         )
         self._action(file, self.tr("New conversation"), self.new_conversation, "Ctrl+N")
         self._action(file, self.tr("Open a model…"), self.choose_model, "Ctrl+O")
+        self._action(file, self.tr("Model library"), self.show_library, "Ctrl+L")
+        self._action(file, self.tr("Convert a model…"), lambda: self.library_view.open_convert())
         self._action(file, self.tr("Import conversations…"), self.import_conversations)
-        self._action(
-            file,
-            self.tr("Export this conversation as Markdown…"),
-            lambda: self.export(self.session.conv_id, "md"),
-        )
-        self._action(
-            file,
-            self.tr("Export this conversation as JSON…"),
-            lambda: self.export(self.session.conv_id, "json"),
-        )
+        for kind, text in (
+            ("md", self.tr("Export this conversation as Markdown…")),
+            ("json", self.tr("Export this conversation as JSON…")),
+        ):
+            self._action(file, text, lambda *_, k=kind: self.export(self.session.conv_id, k))
         self._action(file, self.tr("Export all conversations…"), self.export_all)
         self._action(file, self.tr("Settings…"), self.open_settings, "Ctrl+,")
         self._action(file, self.tr("Quit"), self.close, "Ctrl+Q")
@@ -247,10 +251,14 @@ class MainWindow(QMainWindow):
         self.instruct.run_requested.connect(chat.run_instruction)
         self.instruct.stop_requested.connect(chat.stop)
         self.instruct.keep_requested.connect(lambda: chat.keep_instruction(self.instruct.answer))
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.library_view.observe(self.library)
+        self.library_view.chat_requested.connect(self.chat_with)
 
     def _connect_controllers(self) -> None:
         """What the controllers say is shown here."""
         chat, engines, conversations = self.chat, self.engines, self.conversations
+        self.library.status.connect(self.status.setText)
         for controller in (chat, engines, conversations):
             controller.status.connect(self.status.setText)
             controller.changed.connect(self._update_controls)
@@ -305,6 +313,21 @@ class MainWindow(QMainWindow):
         )
         if path:
             self.engines.load_model(path)
+
+    def show_library(self) -> None:
+        self.tabs.setCurrentWidget(self.library_view)
+
+    def chat_with(self, path: str) -> None:
+        """« Chat » in the library: a new conversation with that model, in the chat tab."""
+        if self.engines.choose(path):
+            self.new_conversation()
+            self.session.conv_settings.model = path  # the model it goes on with when reopened
+            self.tabs.setCurrentWidget(self.chat_tab)
+
+    def _on_tab_changed(self) -> None:
+        library = self.tabs.currentWidget() is self.library_view  # it takes the whole width
+        self.sidebar.setVisible(not library)
+        self.panel.setVisible(not library and self.panel_action.isChecked())
 
     def _on_model_chosen(self, path: str) -> None:
         if not self.engines.choose(path):
@@ -469,6 +492,7 @@ class MainWindow(QMainWindow):
             self.chat.close()
             self.conversations.close()
             self.sharing.stop()
+            self.library.close()
             self.engines.close()
             self.writer.close()
             self.history.close()

@@ -72,10 +72,22 @@ class SettingsDialog(QDialog):
         ):
             self.theme.addItem(name, code)
         self.theme.setCurrentIndex(self.theme.findData(self.settings.theme))
+        self.hf_token = QLineEdit(self.settings.hf_token)
+        self.hf_token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.hf_token.setAccessibleName(self.tr("Hugging Face token"))
+        self.hf_token.setPlaceholderText(self.tr("hf_… (for gated models only)"))
+        token_note = QLabel(
+            self.tr("The HF_TOKEN environment variable, when set, is used instead.")
+            if os.environ.get("HF_TOKEN")
+            else self.tr("Needed only for models whose licence must be accepted on the Hub.")
+        )
+        token_note.setWordWrap(True)
         form = QFormLayout(page)
         form.addRow(self.tr("Language"), self.language)
         form.addRow(QLabel(self.tr("A new language applies at the next start.")))
         form.addRow(self.tr("Theme"), self.theme)
+        form.addRow(self.tr("Hugging Face token"), self.hf_token)
+        form.addRow(token_note)
         return page
 
     def _model(self) -> QWidget:
@@ -234,6 +246,8 @@ class SettingsDialog(QDialog):
             endpoints=list(self.endpoints),
             presets=dict(self.settings.presets),
             share=self.share.isChecked(),
+            imported_models=list(self.settings.imported_models),
+            hf_token=self.hf_token.text().strip(),
         )
         if self.model_path:
             result.presets[os.path.basename(self.model_path)] = ModelPreset(

@@ -1,0 +1,271 @@
+"""The library tab, driven as a user would: the catalog and its fit filter, a download from a
+local Hub stand-in to a chat with the real engine, a gated repo, a cancel and its resume,
+an added folder, and the demo checkpoint converted from the dialog.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hub_standin import HubStandin, use_standin
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from converters.synthetic import TINY, write_random_llama
+from vigogne_desktop.core.catalog import entries
+from vigogne_desktop.core.conversion import demo_checkpoint
+from vigogne_desktop.core.downloads import cached_file
+from vigogne_desktop.core.hardware import GiB, Machine, probe
+from vigogne_desktop.core.settings import AppSettings, models_dir
+from vigogne_desktop.ui.library_models import FITS, LICENCE_COLUMN, TIGHT, TOO_BIG, CatalogRow
+from vigogne_desktop.ui.main_window import MainWindow
+
+# 7B at Q4_K_M fits in 8 GiB free with room to spare; 13B and 33B do not.
+LAPTOP = Machine(total_ram=16 * GiB, available_ram=8 * GiB, physical_cores=4, logical_cores=8)
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubStandin]:
+    """The Hub stand-in, an empty Hugging Face cache, and a home with no other app's models."""
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    with HubStandin(tmp_path / "hub") as standin:
+        use_standin(monkeypatch, standin, tmp_path / "hf-cache")
+        yield standin
+
+
+@pytest.fixture
+def window(qtbot, home: Path, hub: HubStandin) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    win = MainWindow(AppSettings())
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+
+
+def open_library(qtbot, window: MainWindow, machine: Machine | None = None) -> None:  # type: ignore[no-untyped-def]
+    window.show_library()
+    if machine is not None:
+        window.library.refresh(machine)
+    qtbot.waitUntil(
+        lambda: (
+            window.library_view.catalog.rowCount() == len(entries())
+            and (machine is None or window.library.machine is machine)
+        ),
+        timeout=15000,
+    )
+
+
+def shown_rows(window: MainWindow) -> list[CatalogRow]:
+    table = window.library_view.catalog_table
+    model = table.model()
+    return [model.index(n, 0).data(Qt.ItemDataRole.UserRole + 1) for n in range(model.rowCount())]
+
+
+def recommended(window: MainWindow) -> CatalogRow:
+    row = shown_rows(window)[0]
+    assert row.entry.status == "recommended"
+    return row
+
+
+def select(qtbot, window: MainWindow, entry_id: str) -> None:  # type: ignore[no-untyped-def]
+    assert window.library_view.select_catalog(entry_id)
+    qtbot.waitUntil(window.library_view.catalog_detail.isVisible)
+
+
+def serve_choice(hub: HubStandin, row: CatalogRow, tmp_path: Path) -> bytes:
+    """A real tiny GGUF under the name of the catalog file the library pre-selects."""
+    assert row.choice is not None, "the recommended model has a ready GGUF"
+    data = write_random_llama(tmp_path / "served.gguf", TINY, seed=4).read_bytes()
+    hub.add_file(row.choice.repo, row.choice.filename, data, row.choice.revision)
+    return data
+
+
+def test_the_catalog_lists_every_model_the_recommended_one_first(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    open_library(qtbot, window, LAPTOP)
+    view = window.library_view
+    assert {r.entry.id for r in shown_rows(window)} == {e.id for e in entries()}
+    first = recommended(window)
+    assert first.entry.name == "Vigogne-2-7B-Chat-V2.0" and first.entry.revision == "main"
+    assert view.catalog.index(0, 0).data().startswith("★")
+    assert not window.sidebar.isVisible()  # the library has the whole width
+    research = [r for r in shown_rows(window) if r.entry.research_only]
+    assert research and all(
+        view.catalog.index(view.catalog.rows.index(r), LICENCE_COLUMN).data() == "Research only"
+        for r in research
+    )
+    view.kind.setCurrentIndex(view.kind.findData("instruct"))
+    assert shown_rows(window) and {r.entry.kind for r in shown_rows(window)} == {"instruct"}
+
+
+def test_the_fit_filter_hides_what_does_not_fit(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    open_library(qtbot, window, LAPTOP)
+    every = shown_rows(window)
+    levels = {r.entry.id: r.fit.level for r in every}
+    assert levels["vigogne-2-7b-chat"] in (FITS, TIGHT)
+    assert TOO_BIG in levels.values()  # the 33B model needs more than 8 GiB
+    window.library_view.fitting.setChecked(True)
+    fitting = shown_rows(window)
+    assert fitting and {r.entry.id for r in fitting} == {
+        r.entry.id for r in every if r.fit.level != TOO_BIG
+    }
+    # This machine, with the real estimates: the filter keeps exactly what `estimate` fits.
+    here = probe()
+    window.library.refresh(here)
+    qtbot.waitUntil(lambda: window.library.machine is here, timeout=15000)
+    assert {r.entry.id for r in shown_rows(window)} == {
+        r.entry.id for r in window.library.catalog if r.fit.estimate and r.fit.estimate.fits
+    }
+
+
+def test_from_the_catalog_to_a_chat_through_a_verified_download(  # type: ignore[no-untyped-def]
+    qtbot, window, hub: HubStandin, tmp_path: Path
+) -> None:
+    open_library(qtbot, window)
+    row = recommended(window)
+    data = serve_choice(hub, row, tmp_path)
+    select(qtbot, window, row.entry.id)
+    view, detail = window.library_view, window.library_view.catalog_detail
+    assert row.entry.licence_note in detail.licence.text()  # the licence, before any download
+    assert detail.selected_file() == row.choice  # the recommended file is pre-selected
+    progress = []
+    window.library.download_progress.connect(progress.append)
+    qtbot.mouseClick(detail.download_button, Qt.MouseButton.LeftButton)
+    assert view.transfer.isVisible() and not detail.download_button.isEnabled()
+    with qtbot.waitSignal(window.library.download_ended, timeout=15000) as ended:
+        pass
+    path = Path(ended.args[0])
+    assert progress and progress[-1].done_bytes == progress[-1].total_bytes == len(data)
+    assert path.read_bytes() == data
+    assert cached_file(row.choice.repo, row.choice.filename, row.choice.revision) == path
+    # It appears with the models on this computer, selected, with its real metadata.
+    qtbot.waitUntil(view.local_detail.isVisible, timeout=15000)
+    assert view.local_detail.row.model.path.resolve() == path.resolve()
+    assert view.local_detail.row.model.has_chat_template
+    qtbot.mouseClick(view.local_detail.chat_button, Qt.MouseButton.LeftButton)
+    assert window.tabs.currentWidget() is window.chat_tab
+    qtbot.waitUntil(window.send_button.isEnabled, timeout=30000)
+    assert window.session.model_path == str(path)
+    window.panel.max_tokens.setValue(12)
+    window.composer.insertPlainText("Bonjour !")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.session.reply is None, timeout=60000)
+    (question, answer) = window.messages.messages
+    assert question.content == "Bonjour !" and answer.role == "assistant" and answer.content
+
+
+def test_a_gated_repo_without_token_says_so_in_the_library(  # type: ignore[no-untyped-def]
+    qtbot, window, hub: HubStandin, tmp_path: Path
+) -> None:
+    open_library(qtbot, window)
+    row = recommended(window)
+    serve_choice(hub, row, tmp_path)
+    assert row.choice is not None
+    hub.gate(row.choice.repo, "hf_secret")
+    select(qtbot, window, row.entry.id)
+    qtbot.mouseClick(window.library_view.catalog_detail.download_button, Qt.MouseButton.LeftButton)
+    view = window.library_view
+    qtbot.waitUntil(view.message_box.isVisible, timeout=15000)
+    assert row.choice.repo in view.message.text() and "token" in view.message.text()
+    assert not view.transfer.isVisible() and view.catalog_detail.download_button.isEnabled()
+
+
+def test_cancel_keeps_the_window_responsive_and_the_next_download_resumes(  # type: ignore[no-untyped-def]
+    qtbot, window, hub: HubStandin, tmp_path: Path
+) -> None:
+    open_library(qtbot, window)
+    row = recommended(window)
+    data = serve_choice(hub, row, tmp_path)
+    assert row.choice is not None
+    hub.rate = len(data) // 8  # eight seconds for the whole file
+    select(qtbot, window, row.entry.id)
+    view = window.library_view
+    qtbot.mouseClick(view.catalog_detail.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "/s" in view.transfer_label.text(), timeout=10000)
+    ticks = []
+    QTimer.singleShot(50, lambda: ticks.append(1))  # the event loop runs while bytes arrive
+    qtbot.waitUntil(lambda: bool(ticks), timeout=1000)
+    with qtbot.waitSignal(window.library.download_ended, timeout=5000):
+        qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    assert "cancelled" in view.message.text() and view.message_box.isVisible()
+    hub.rate = None
+    with qtbot.waitSignal(window.library.download_started, timeout=5000) as started:
+        qtbot.mouseClick(view.catalog_detail.download_button, Qt.MouseButton.LeftButton)
+    assert started.args[1] > 0 and "Resuming" in view.transfer_label.text()
+    with qtbot.waitSignal(window.library.download_ended, timeout=15000) as ended:
+        pass
+    assert Path(ended.args[0]).read_bytes() == data
+    assert hub.downloads(row.choice.filename)[-1].range == f"bytes={started.args[1]}-"
+
+
+def test_an_added_folder_lists_its_models_where_they_are(  # type: ignore[no-untyped-def]
+    qtbot, window, monkeypatch: pytest.MonkeyPatch, tiny_gguf: Path, bare_gguf: Path, tmp_path
+) -> None:
+    folder = tmp_path / "my-models"
+    folder.mkdir()
+    for file in (tiny_gguf, bare_gguf):
+        shutil.copy(file, folder / file.name)
+    open_library(qtbot, window)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    view = window.library_view
+    add_folder = next(a for a in view.add_button.menu().actions() if a.text() == "A folder…")
+    add_folder.trigger()
+    qtbot.waitUntil(
+        lambda: {r.model.path.name for r in view.local.rows} >= {tiny_gguf.name, bare_gguf.name},
+        timeout=15000,
+    )
+    listed = {r.model.path.name: r.model for r in view.local.rows}
+    assert listed[tiny_gguf.name].path.parent == folder  # used where it is, not copied
+    assert listed[tiny_gguf.name].has_chat_template
+    assert not listed[bare_gguf.name].has_chat_template
+    assert not (models_dir() / tiny_gguf.name).exists()
+    assert AppSettings.load().imported_models == [str(folder)]
+
+
+def test_a_research_only_model_asks_before_anything_is_fetched(  # type: ignore[no-untyped-def]
+    qtbot, window, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_library(qtbot, window)
+    row = next(r for r in shown_rows(window) if r.entry.research_only)
+    asked = []
+
+    def question(_parent: object, _title: str, text: str) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    select(qtbot, window, row.entry.id)
+    detail = window.library_view.catalog_detail
+    assert "Research use only" in detail.licence.text()
+    qtbot.mouseClick(detail.convert_button, Qt.MouseButton.LeftButton)
+    assert asked and row.entry.licence_note in asked[0]
+    assert window.library_view.convert_dialog is None  # the user said no: nothing started
+
+
+def test_the_demo_checkpoint_converted_from_the_dialog_lands_in_the_library(  # type: ignore[no-untyped-def]
+    qtbot, window
+) -> None:
+    open_library(qtbot, window)
+    window.library_view.open_convert()
+    dialog = window.library_view.convert_dialog
+    assert dialog is not None
+    dialog.source.setCurrentIndex(dialog.source.findData("folder"))
+    dialog.folder.setText(str(demo_checkpoint()))
+    dialog.folder.editingFinished.emit()
+    q4 = dialog.quant.findData("Q4_K_M")
+    assert "≈ 2" in dialog.quant.itemText(q4)  # 4 M parameters at 4.9 bits: about 2.5 MB
+    dialog.quant.setCurrentIndex(q4)
+    with qtbot.waitSignal(window.library.conversion_ended, timeout=60000) as ended:
+        qtbot.mouseClick(dialog.convert_button, Qt.MouseButton.LeftButton)
+    path, error = ended.args
+    assert error == "" and Path(path) == models_dir() / "demo-model.Q4_K_M.gguf"
+    assert dialog.chat_button.isVisible()
+    view = window.library_view
+    qtbot.waitUntil(
+        lambda: any(r.model.path.name == "demo-model.Q4_K_M.gguf" for r in view.local.rows),
+        timeout=15000,
+    )
+    model = next(r.model for r in view.local.rows if r.model.path.name.startswith("demo-model"))
+    assert model.quantization == "Q4_K_M"

@@ -1,0 +1,360 @@
+"""Convert a checkpoint to GGUF from the window: a catalog checkpoint, a local folder or a
+LoRA adapter and its base; a quantization (the recommended one pre-selected, each with its
+size); the converter child's progress, ETA and cancel; the result goes to the library.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core import settings as paths
+from ..core.catalog import CatalogEntry, entries, recommended_quant
+from ..core.hardware import QUANT_LADDER, Machine, recommend_quant, shape_of
+from .library_controller import ConvertRequest, LibraryController
+from .library_models import (
+    FALLBACK_QUANT,
+    converted_size,
+    duration_text,
+    size_text,
+)
+
+QUANTS = (*QUANT_LADDER, "F16")
+CATALOG, FOLDER, LORA = "catalog", "folder", "lora"
+
+
+def checkpoint_parameters(folder: Path) -> int | None:
+    """A local checkpoint's parameter count, from its safetensors headers (no weights read);
+    None when it has none (a .bin checkpoint is sized from its files, 2 bytes a weight)."""
+    total = 0
+    for file in sorted(folder.glob("*.safetensors")):
+        try:
+            with file.open("rb") as handle:
+                length = int.from_bytes(handle.read(8), "little")
+                header = json.loads(handle.read(length))
+        except (OSError, ValueError):
+            return None
+        total += sum(math.prod(t["shape"]) for name, t in header.items() if name != "__metadata__")
+    if total:
+        return total
+    weights = sum(f.stat().st_size for f in folder.glob("*.bin"))
+    return weights // 2 or None
+
+
+def _config(folder: Path) -> dict[str, object]:
+    try:
+        found = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _number(config: dict[str, object], *keys: str) -> int:
+    for key in keys:
+        value = config.get(key)
+        if isinstance(value, int):
+            return value
+    return 0
+
+
+class ConvertDialog(QDialog):
+    chat_requested = Signal(str)  # the converted model, to chat with
+
+    def __init__(
+        self,
+        controller: LibraryController,
+        entry: CatalogEntry | None,
+        parent: QWidget | None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Convert a model to GGUF"))
+        self.controller = controller
+        self.result_path = ""
+        self.source = QComboBox()
+        self.source.setAccessibleName(self.tr("Source"))
+        self.source.addItem(self.tr("A Vigogne checkpoint from the catalog"), CATALOG)
+        self.source.addItem(self.tr("A checkpoint folder on this computer"), FOLDER)
+        self.source.addItem(self.tr("A LoRA adapter and its base model"), LORA)
+        self.entry = QComboBox()
+        self.entry.setAccessibleName(self.tr("Catalog checkpoint"))
+        for item in entries():
+            self.entry.addItem(f"{item.name} — {item.repo} ({item.revision})", item.id)
+        if entry is not None:
+            self.entry.setCurrentIndex(max(0, self.entry.findData(entry.id)))
+        self.folder = self._path_field(self.tr("Checkpoint folder"))
+        self.adapter = self._path_field(self.tr("LoRA adapter folder"))
+        self.base = self._path_field(self.tr("Base model (folder or Hub repo id)"))
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.entry)
+        self.pages.addWidget(self._row(self.folder))
+        lora = QWidget()
+        lora_form = QFormLayout(lora)
+        lora_form.setContentsMargins(0, 0, 0, 0)
+        lora_form.addRow(self.tr("Adapter"), self._row(self.adapter))
+        lora_form.addRow(self.tr("Base"), self._row(self.base))
+        self.pages.addWidget(lora)
+        self.quant = QComboBox()
+        self.quant.setAccessibleName(self.tr("Quantization"))
+        self.output = QLabel()
+        self.output.setObjectName("reason")
+        self.output.setWordWrap(True)
+        self.progress_label = QLabel()
+        self.progress_label.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName(self.tr("Conversion progress"))
+        self.progress.hide()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message_box = QFrame()
+        self.message_box.setObjectName("banner")
+        QVBoxLayout(self.message_box).addWidget(self.message)
+        self.message_box.hide()
+        self.convert_button = QPushButton(self.tr("Convert"))
+        self.convert_button.setDefault(True)
+        self.chat_button = QPushButton(self.tr("Chat with it"))
+        self.chat_button.hide()
+        self.close_button = QPushButton(self.tr("Close"))
+        self.convert_button.clicked.connect(self._start)
+        self.chat_button.clicked.connect(self._chat)
+        self.close_button.clicked.connect(self.reject)
+        form = QFormLayout()
+        form.addRow(self.tr("Convert"), self.source)
+        form.addRow("", self.pages)
+        form.addRow(self.tr("Quantization"), self.quant)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for button in (self.chat_button, self.convert_button, self.close_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.output)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message_box)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+        self.resize(560, 340)
+
+        self.source.currentIndexChanged.connect(self._source_changed)
+        self.entry.currentIndexChanged.connect(self._offer_quants)
+        self.quant.currentIndexChanged.connect(self._show_output)
+        for field in (self.folder, self.adapter, self.base):
+            field.editingFinished.connect(self._offer_quants)
+        controller.conversion_progress.connect(self._on_progress)
+        controller.conversion_ended.connect(self._on_ended)
+        # The recommendation needs the machine: probed by the library, or now.
+        controller.machine_shown.connect(lambda *_: self._offer_quants())
+        if controller.machine is None:
+            controller.refresh()
+        self._offer_quants()
+
+    # -- building ------------------------------------------------------------------------
+
+    def _path_field(self, name: str) -> QLineEdit:
+        field = QLineEdit()
+        field.setAccessibleName(name)
+        field.setPlaceholderText(name)
+        return field
+
+    def _row(self, field: QLineEdit) -> QWidget:
+        browse = QPushButton(self.tr("Browse…"))
+        browse.clicked.connect(lambda: self._browse(field))
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(field, 1)
+        layout.addWidget(browse)
+        return row
+
+    def _browse(self, field: QLineEdit) -> None:
+        folder = QFileDialog.getExistingDirectory(self, field.accessibleName(), field.text())
+        if folder:
+            field.setText(folder)
+            self._offer_quants()
+
+    # -- the choice ---------------------------------------------------------------------
+
+    def _source_changed(self) -> None:
+        self.pages.setCurrentIndex(self.source.currentIndex())
+        self._offer_quants()
+
+    def _catalog_entry(self) -> CatalogEntry | None:
+        wanted = self.entry.currentData()
+        return next((e for e in entries() if e.id == wanted), None)
+
+    def _sized(self) -> tuple[int | None, str | None]:
+        """The parameter count of what is converted, and the quantization recommended here."""
+        machine: Machine | None = self.controller.machine
+        n_ctx = self.controller.n_ctx
+        kind = self.source.currentData()
+        entry = self._catalog_entry() if kind == CATALOG else None
+        if kind == LORA:
+            base = self.base.text().strip()
+            entry = next((e for e in entries() if e.repo == base), None)
+            folder = Path(base) if base and Path(base).is_dir() else None
+        else:
+            folder = Path(self.folder.text().strip()) if kind == FOLDER else None
+        if entry is not None:
+            parameters = int(entry.parameters_b * 1e9)
+            best = recommended_quant(entry, machine, n_ctx) if machine else None
+            return parameters, best
+        if folder is None or not folder.is_dir():
+            return None, None
+        counted = checkpoint_parameters(folder)
+        config = _config(folder)
+        heads = _number(config, "num_attention_heads", "n_head")
+        if counted is None or machine is None or not heads:
+            return counted, None
+        shape = shape_of(
+            _number(config, "num_hidden_layers", "n_layer"),
+            _number(config, "hidden_size", "d_model"),
+            heads,
+            _number(config, "num_key_value_heads") or None,
+            _number(config, "max_position_embeddings") or n_ctx,
+            _number(config, "vocab_size"),
+            converted_size(counted, FALLBACK_QUANT),
+            FALLBACK_QUANT,
+        )
+        return counted, recommend_quant(counted, shape, machine, n_ctx)
+
+    def _offer_quants(self) -> None:
+        parameters, best = self._sized()
+        chosen = self.quant.currentData() if self.quant.count() else None
+        self.quant.blockSignals(True)
+        self.quant.clear()
+        for quant in QUANTS:
+            text = quant
+            if parameters:
+                text += " — ≈ " + size_text(converted_size(parameters, quant))
+            if quant == best:
+                text += " — " + self.tr("recommended for this computer")
+            self.quant.addItem(text, quant)
+        pick = best or chosen or FALLBACK_QUANT
+        self.quant.setCurrentIndex(max(0, self.quant.findData(pick)))
+        self.quant.blockSignals(False)
+        self._show_output()
+
+    def _stem(self) -> str:
+        kind = self.source.currentData()
+        if kind == CATALOG:
+            entry = self._catalog_entry()
+            return entry.id if entry else "vigogne"
+        field = self.folder if kind == FOLDER else self.adapter
+        return Path(field.text().strip()).name or "model"
+
+    def _target(self) -> Path:
+        """A free name in the models folder: a conversion never overwrites a model."""
+        models = paths.models_dir()
+        quant = str(self.quant.currentData())
+        target = models / f"{self._stem()}.{quant}.gguf"
+        number = 2
+        while target.exists():
+            target = models / f"{self._stem()}-{number}.{quant}.gguf"
+            number += 1
+        return target
+
+    def _show_output(self) -> None:
+        self.output.setText(self.tr("The result goes to {file}").format(file=self._target()))
+
+    def request(self) -> ConvertRequest | None:
+        """What to convert, or None with the reason shown."""
+        kind = self.source.currentData()
+        quant = str(self.quant.currentData())
+        options: list[str] = (
+            ["--outtype", quant.lower()] if quant in ("Q8_0", "F16") else ["--quant", quant]
+        )
+        if kind == CATALOG:
+            entry = self._catalog_entry()
+            if entry is None:
+                return None
+            source = entry.repo
+            options += ["--revision", entry.revision]
+        else:
+            field = self.folder if kind == FOLDER else self.adapter
+            source = field.text().strip()
+            if not source or not Path(source).is_dir():
+                self._say(self.tr("Choose the checkpoint's folder first."))
+                return None
+            if kind == LORA and self.base.text().strip():
+                options += ["--base", self.base.text().strip()]
+        return ConvertRequest(source, self._target(), tuple(options))
+
+    # -- running ------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        request = self.request()
+        if request is None:
+            return
+        self._say("")
+        self.result_path = ""
+        self.chat_button.hide()
+        self.convert_button.setEnabled(False)
+        self.close_button.setText(self.tr("Cancel"))
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.progress_label.setText(self.tr("Starting the converter…"))
+        self.controller.convert(request)
+
+    def _on_progress(self, phase: str, done: int, total: int, eta: float) -> None:
+        names = {
+            "download": self.tr("Downloading the checkpoint"),
+            "convert": self.tr("Converting"),
+            "quantize": self.tr("Quantizing"),
+            "done": self.tr("Finishing"),
+        }
+        text = names.get(phase, phase)
+        if total:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+            text += " — " + self.tr("{done} of {total} tensors").format(done=done, total=total)
+        if eta >= 0:
+            text += " — " + self.tr("{time} left").format(time=duration_text(eta))
+        self.progress_label.setText(text)
+
+    def _on_ended(self, path: str, sentence: str) -> None:
+        self.convert_button.setEnabled(True)
+        self.close_button.setText(self.tr("Close"))
+        self.progress.hide()
+        self.result_path = path
+        if path:
+            self.progress_label.setText(
+                self.tr("Done: {file} is in the library.").format(file=Path(path).name)
+            )
+            self.chat_button.show()
+            self._show_output()
+        else:
+            self.progress_label.clear()
+            self._say(sentence)
+
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        self.message_box.setVisible(bool(text))
+
+    def _chat(self) -> None:
+        self.chat_requested.emit(self.result_path)
+        self.accept()
+
+    def reject(self) -> None:
+        """Closing while it runs cancels the conversion (the converter removes its part)."""
+        if self.controller.converting:
+            self.controller.cancel_conversion()
+            return
+        super().reject()

@@ -1,0 +1,226 @@
+"""One model of the library, in detail: a catalog entry (licence first, its ready GGUF files,
+download or convert) or a file on this computer (its metadata, « Discuter »).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.prompts import FORMATS
+from .i18n import decimal
+from .library_models import (
+    FIT_COLOURS,
+    CatalogRow,
+    LocalRow,
+    ReadyFile,
+    fit_label,
+    kind_label,
+    size_text,
+    source_label,
+)
+
+
+def _value() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _title() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    font = QFont()
+    font.setBold(True)
+    font.setPointSizeF(font.pointSizeF() * 1.25)
+    label.setFont(font)
+    return label
+
+
+def _fit_text(label: QLabel, level: str, reason: str) -> None:
+    label.setText(f"● {fit_label(level)}" + (f" — {reason}" if reason else ""))
+    label.setStyleSheet(f"color: {FIT_COLOURS[level]};")
+
+
+class CatalogDetail(QWidget):
+    """A catalog entry: what it is, its licence, and how to get it."""
+
+    download_requested = Signal(object)  # ReadyFile
+    convert_requested = Signal(object)  # CatalogRow
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.row: CatalogRow | None = None
+        self._busy = False
+        self.title = _title()
+        self.tag = QLabel()
+        self.tag.setObjectName("notice")
+        self.kind, self.base, self.architecture = _value(), _value(), _value()
+        self.parameters, self.prompt_format, self.repository = _value(), _value(), _value()
+        self.licence = _value()
+        self.licence.setAccessibleName(self.tr("Licence"))
+        self.files = QListWidget()
+        self.files.setAccessibleName(self.tr("Ready GGUF files"))
+        self.files.setMaximumHeight(130)
+        self.files.currentItemChanged.connect(self._update_buttons)
+        self.no_files = QLabel(
+            self.tr(
+                "No ready GGUF file exists for this model: convert it on this computer "
+                "(only the files needed are downloaded)."
+            )
+        )
+        self.no_files.setWordWrap(True)
+        self.download_button = QPushButton(self.tr("Download"))
+        self.download_button.clicked.connect(self._download)
+        self.convert_button = QPushButton(self.tr("Convert…"))
+        self.convert_button.clicked.connect(lambda: self.convert_requested.emit(self.row))
+        form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.addRow(self.tr("Type"), self.kind)
+        form.addRow(self.tr("Foundation model"), self.base)
+        form.addRow(self.tr("Architecture"), self.architecture)
+        form.addRow(self.tr("Parameters"), self.parameters)
+        form.addRow(self.tr("Prompt format"), self.prompt_format)
+        form.addRow(self.tr("Repository"), self.repository)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.download_button)
+        buttons.addWidget(self.convert_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.tag)
+        layout.addLayout(form)
+        layout.addWidget(self.licence)
+        self.files_heading = QLabel(self.tr("Ready GGUF files"))
+        layout.addWidget(self.files_heading)
+        layout.addWidget(self.files)
+        layout.addWidget(self.no_files)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+
+    def show_row(self, row: CatalogRow, busy: bool) -> None:
+        self.row = row
+        entry = row.entry
+        self.title.setText(entry.name)
+        self.tag.setText(self.tr("Recommended") if entry.status == "recommended" else "")
+        self.tag.setVisible(entry.status == "recommended")
+        self.kind.setText(kind_label(entry.kind))
+        self.base.setText(entry.base)
+        self.architecture.setText(entry.architecture)
+        self.parameters.setText(
+            self.tr("{count} billion").format(count=decimal(entry.parameters_b, 0))
+        )
+        fmt = FORMATS.get(entry.format)
+        self.prompt_format.setText(fmt.title if fmt else entry.format)
+        self.repository.setText(f"{entry.repo} ({entry.revision})")
+        # The catalog's sentence names the licence and says plainly when it is research only.
+        self.licence.setText(("⚠ " if entry.research_only else "") + entry.licence_note)
+        self.licence.setObjectName("notice" if entry.research_only else "")
+        self.licence.style().polish(self.licence)  # the style of its new name
+        self.files.clear()
+        for file in row.files:
+            text = f"{file.quant} — {size_text(file.size_bytes)} — {fit_label(file.fit.level)}"
+            if file is row.choice:
+                text += " — " + self.tr("recommended")
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, file)
+            item.setToolTip(f"{file.repo} · {file.filename}")
+            item.setForeground(QColor(FIT_COLOURS[file.fit.level]))
+            self.files.addItem(item)
+            if file is row.choice:
+                self.files.setCurrentItem(item)
+        has_files = bool(row.files)
+        for widget in (self.files_heading, self.files, self.download_button):
+            widget.setVisible(has_files)
+        self.no_files.setVisible(not has_files)
+        self.set_busy(busy)
+
+    def selected_file(self) -> ReadyFile | None:
+        item = self.files.currentItem()
+        found = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return found if isinstance(found, ReadyFile) else None
+
+    def set_busy(self, busy: bool) -> None:
+        """One download at a time: the button waits for the running one."""
+        self._busy = busy
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        self.download_button.setEnabled(not self._busy and self.selected_file() is not None)
+
+    def _download(self) -> None:
+        file = self.selected_file()
+        if file is not None:
+            self.download_requested.emit(file)
+
+
+class LocalDetail(QWidget):
+    """A GGUF on this computer: where it is, what it holds, whether it fits; « Discuter »."""
+
+    chat_requested = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.row: LocalRow | None = None
+        self.title = _title()
+        self.path, self.source, self.architecture = _value(), _value(), _value()
+        self.quant, self.file_size = _value(), _value()
+        self.context, self.template = _value(), _value()
+        self.fit = _value()
+        self.chat_button = QPushButton(self.tr("Chat with it"))
+        self.chat_button.clicked.connect(self._chat)
+        form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.addRow(self.tr("File"), self.path)
+        form.addRow(self.tr("Source"), self.source)
+        form.addRow(self.tr("Architecture"), self.architecture)
+        form.addRow(self.tr("Quantization"), self.quant)
+        form.addRow(self.tr("Size"), self.file_size)
+        form.addRow(self.tr("Context length"), self.context)
+        form.addRow(self.tr("Chat template"), self.template)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.chat_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(form)
+        layout.addWidget(self.fit)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+
+    def show_row(self, row: LocalRow) -> None:
+        self.row = row
+        model = row.model
+        self.title.setText(model.name or model.path.name)
+        self.path.setText(str(model.path))
+        self.source.setText(source_label(model.source))
+        self.architecture.setText(model.architecture)
+        self.quant.setText(model.quantization)
+        self.file_size.setText(size_text(model.size_bytes))
+        self.context.setText(
+            self.tr("{count} tokens").format(count=model.context_length)
+            if model.context_length
+            else "—"
+        )
+        self.template.setText(
+            self.tr("Yes, in the file")
+            if model.has_chat_template
+            else self.tr("No: the Vigogne format is chosen from the name")
+        )
+        estimate = row.fit.estimate
+        _fit_text(self.fit, row.fit.level, estimate.reason if estimate else "")
+
+    def _chat(self) -> None:
+        if self.row is not None:
+            self.chat_requested.emit(str(self.row.model.path))
