@@ -5,8 +5,9 @@ It answers the endpoints and headers huggingface_hub reads (checked against its 
 (the sha256, quoted) and `X-Linked-Size` for LFS files, a 302 to a "CDN" host for their bytes
 (`localhost` instead of `127.0.0.1`, so the Authorization header stays on the Hub, as on the
 real one), Range requests answered 206; `GET /api/models/{repo}[/revision/{rev}]` with `sha`
-and `siblings`. Errors carry the Hub's `X-Error-Code` (`RepoNotFound`, `EntryNotFound`,
-`RevisionNotFound`, `GatedRepo`). Repos are folders: `<root>/<owner>/<name>/<file>` is the
+and `siblings`; `GET /api/models/{repo}/tree/{rev}` (what `list_repo_files` reads). Errors
+carry the Hub's `X-Error-Code` (`RepoNotFound`, `EntryNotFound`, `RevisionNotFound`,
+`GatedRepo`). Repos are folders: `<root>/<owner>/<name>/<file>` is the
 `main` revision, `<root>/<owner>/<name>@<revision>/<file>` any other.
 
 In a test::
@@ -276,7 +277,9 @@ def _handler_for(hub: HubStandin) -> type[BaseHTTPRequestHandler]:
             authorization = self.headers.get("Authorization")
             path = unquote(urlsplit(self.path).path)
             try:
-                if path.startswith("/api/models/"):
+                if path.startswith("/api/models/") and "/tree/" in path:
+                    self._tree(path[len("/api/models/") :], send_body)
+                elif path.startswith("/api/models/"):
                     self._model_info(path[len("/api/models/") :], send_body)
                 elif path.startswith("/cdn/"):
                     repo_owner, repo_name, commit, filename = path[len("/cdn/") :].split("/", 3)
@@ -293,15 +296,45 @@ def _handler_for(hub: HubStandin) -> type[BaseHTTPRequestHandler]:
             except _HubError as error:
                 # The Hub answers 401 rather than 404 to a missing repo when no token is sent.
                 status = 401 if error.code == "RepoNotFound" and not authorization else error.status
-                body = json.dumps({"error": error.message}).encode()
-                self.send_response(status)
-                self.send_header("X-Error-Code", error.code or "")
-                self.send_header("X-Error-Message", error.message)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if send_body:
-                    self.wfile.write(body)
+                named = {"X-Error-Code": error.code or "", "X-Error-Message": error.message}
+                self._json({"error": error.message}, send_body, status, named)
+
+        def _json(
+            self,
+            value: Any,
+            send_body: bool,
+            status: int = 200,
+            headers: dict[str, str] | None = None,
+        ) -> None:
+            body = json.dumps(value).encode()
+            self.send_response(status)
+            for name, text in (headers or {}).items():
+                self.send_header(name, text)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if send_body:
+                self.wfile.write(body)
+
+        def _tree(self, rest: str, send_body: bool) -> None:
+            """The repo's files as the Hub's tree API lists them, in one page (no `Link`)."""
+            repo_id, _, rest = rest.partition("/tree/")
+            revision, _, folder = rest.partition("/")
+            root, _ = hub._resolve(repo_id, revision)
+            recursive = "recursive=true" in urlsplit(self.path).query.lower()
+            prefix = folder.strip("/") + "/" if folder.strip("/") else ""
+            entries: list[dict[str, Any]] = []
+            for sibling in hub._siblings(root):
+                name = sibling["rfilename"]
+                if not name.startswith(prefix) or (not recursive and "/" in name[len(prefix) :]):
+                    continue
+                entry = {"type": "file", "path": name, "oid": sibling["blobId"]}
+                entry["size"] = sibling["size"]
+                if "lfs" in sibling:
+                    lfs = sibling["lfs"]
+                    entry["lfs"] = {"oid": lfs["sha256"], "size": lfs["size"], "pointerSize": 134}
+                entries.append(entry)
+            self._json(entries, send_body)
 
         def _model_info(self, rest: str, send_body: bool) -> None:
             repo_id, _, revision = rest.partition("/revision/")
@@ -314,13 +347,7 @@ def _handler_for(hub: HubStandin) -> type[BaseHTTPRequestHandler]:
                 "gated": "manual" if repo_id in hub._knobs.gated else False,
                 "siblings": hub._siblings(folder),
             }
-            body = json.dumps(info).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if send_body:
-                self.wfile.write(body)
+            self._json(info, send_body)
 
         def _resolve_file(
             self, repo_id: str, folder: Path, commit: str, filename: str, send_body: bool

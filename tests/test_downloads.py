@@ -20,6 +20,7 @@ from hub_standin import HubStandin, use_standin
 from huggingface_hub import (
     constants,
     hf_hub_download,
+    list_repo_files,
     model_info,
     scan_cache_dir,
     try_to_load_from_cache,
@@ -30,6 +31,7 @@ from vigogne_desktop.core.downloads import (
     DownloadProgress,
     cached_file,
     download_file,
+    partial_bytes,
 )
 from vigogne_desktop.core.errors import (
     ChecksumMismatch,
@@ -205,6 +207,24 @@ def test_a_cut_connection_says_so_and_a_retry_resumes(hub: HubStandin, cache: Pa
     path = download_file(REPO, GGUF)
     assert hub.downloads(GGUF)[-1].range == "bytes=400000-"
     assert path.read_bytes() == data
+
+
+def test_partial_bytes_are_what_the_next_download_resumes_from(
+    hub: HubStandin, cache: Path
+) -> None:
+    data = gguf_bytes(500_000)
+    hub.add_file(REPO, GGUF, data)
+    sha256 = hub.sha256(REPO, GGUF)
+    assert partial_bytes(REPO, sha256) == 0
+    hub.cut_after(REPO, GGUF, 200_000)
+    with pytest.raises(DownloadInterrupted):
+        download_file(REPO, GGUF)
+
+    assert partial_bytes(REPO, sha256) == 200_000 == partial_bytes(REPO, sha256, cache)
+    assert partial_bytes("vigogne/other", sha256) == 0 == partial_bytes(REPO, "0" * 64)
+    download_file(REPO, GGUF)
+    assert hub.downloads(GGUF)[-1].range == "bytes=200000-"
+    assert partial_bytes(REPO, sha256) == 0  # the part became the verified blob
 
 
 def test_a_server_that_ignores_the_range_restarts_cleanly(hub: HubStandin, cache: Path) -> None:
@@ -431,3 +451,15 @@ def test_the_standin_answers_model_info_as_huggingface_hub_reads_it(
     assert files[GGUF].size == 5000 and files["README.md"].lfs is None
     lfs = files[GGUF].lfs
     assert lfs is not None and lfs.sha256 == hub.sha256(REPO, GGUF)
+
+
+def test_the_standin_lists_a_repo_tree_as_huggingface_hub_reads_it(
+    hub: HubStandin, cache: Path
+) -> None:
+    # The converter picks the files a conversion needs from this list (list_repo_files).
+    hub.add_file(REPO, GGUF, gguf_bytes(5000))
+    hub.add_file(REPO, "README.md", b"# Vigogne tiny\n")
+    hub.add_file(REPO, "extra/notes.txt", b"notes\n", "v1.0")
+
+    assert sorted(list_repo_files(REPO)) == ["README.md", GGUF]
+    assert list_repo_files(REPO, revision="v1.0") == ["extra/notes.txt"]

@@ -117,6 +117,23 @@ def test_models_folder_and_added_files_are_listed_in_place(
     assert _tree(tmp_path) == before  # nothing copied, moved or written
 
 
+def test_added_entry_names_the_file_or_folder_that_lists_a_model(tmp_path: Path) -> None:
+    folder = tmp_path / "collection"
+    nested = folder / "deep" / "chat.gguf"
+    alone = tmp_path / "disk" / "alone.gguf"
+    link = tmp_path / "link-to-collection"
+    folder.mkdir()
+    link.symlink_to(folder, target_is_directory=True)
+    imported = [str(alone), str(link)]
+
+    assert library.added_entry(alone, imported) == str(alone)
+    assert library.added_entry(link / "deep" / "chat.gguf", imported) == str(link)
+    assert library.added_entry(nested, imported) == str(link)  # the same folder, resolved
+    assert library.added_entry(tmp_path / "disk" / "other.gguf", imported) is None
+    # A sibling whose name starts like the folder's is not inside it.
+    assert library.added_entry(tmp_path / "link-to-collection-2" / "x.gguf", imported) is None
+
+
 def test_import_models_checks_each_path(tiny_gguf: Path, tmp_path: Path) -> None:
     model = _place(tiny_gguf, tmp_path / "a" / "model.gguf")
     folder = model.parent

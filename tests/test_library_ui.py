@@ -1,12 +1,15 @@
 """The library tab, driven as a user would: the catalog and its fit filter, a download from a
 local Hub stand-in to a chat with the real engine, a gated repo, a cancel and its resume,
-an added folder, and the demo checkpoint converted from the dialog.
+an added folder, and the demo checkpoint converted from the dialog, from a folder and as a
+catalog checkpoint served by the stand-in (only the files a conversion needs fetched).
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,12 +18,20 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from converters.synthetic import TINY, write_random_llama
-from vigogne_desktop.core.catalog import entries
+from vigogne_desktop.core.catalog import CatalogEntry, by_id, entries
 from vigogne_desktop.core.conversion import demo_checkpoint
 from vigogne_desktop.core.downloads import cached_file
 from vigogne_desktop.core.hardware import GiB, Machine, probe
 from vigogne_desktop.core.settings import AppSettings, models_dir
-from vigogne_desktop.ui.library_models import FITS, LICENCE_COLUMN, TIGHT, TOO_BIG, CatalogRow
+from vigogne_desktop.ui import library_controller
+from vigogne_desktop.ui.library_models import (
+    FITS,
+    LICENCE_COLUMN,
+    TIGHT,
+    TOO_BIG,
+    CatalogRow,
+    size_text,
+)
 from vigogne_desktop.ui.main_window import MainWindow
 
 # 7B at Q4_K_M fits in 8 GiB free with room to spare; 13B and 33B do not.
@@ -46,13 +57,14 @@ def window(qtbot, home: Path, hub: HubStandin) -> Iterator[MainWindow]:  # type:
 
 
 def open_library(qtbot, window: MainWindow, machine: Machine | None = None) -> None:  # type: ignore[no-untyped-def]
+    """The library shown, once the scan this asks for is in (not an earlier one)."""
     window.show_library()
-    if machine is not None:
-        window.library.refresh(machine)
+    here = machine or probe()
+    window.library.refresh(here)
     qtbot.waitUntil(
         lambda: (
             window.library_view.catalog.rowCount() == len(entries())
-            and (machine is None or window.library.machine is machine)
+            and window.library.machine is here
         ),
         timeout=15000,
     )
@@ -75,11 +87,40 @@ def select(qtbot, window: MainWindow, entry_id: str) -> None:  # type: ignore[no
     qtbot.waitUntil(window.library_view.catalog_detail.isVisible)
 
 
-def serve_choice(hub: HubStandin, row: CatalogRow, tmp_path: Path) -> bytes:
-    """A real tiny GGUF under the name of the catalog file the library pre-selects."""
-    assert row.choice is not None, "the recommended model has a ready GGUF"
+def chats_with(qtbot, window: MainWindow, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Once `path` is loaded, a question gets an answer from the real engine."""
+    qtbot.waitUntil(window.send_button.isEnabled, timeout=30000)
+    assert window.session.model_path == str(path)
+    window.panel.max_tokens.setValue(12)
+    window.composer.insertPlainText("Bonjour !")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.session.reply is None, timeout=60000)
+    (question, answer) = window.messages.messages
+    assert question.content == "Bonjour !" and answer.role == "assistant" and answer.content
+
+
+def serve_recommended(hub: HubStandin, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> bytes:
+    """A real tiny GGUF under every ready file name of the recommended model, and a catalog
+    that describes it (size, SHA-256) as the real one describes the Hub's files."""
     data = write_random_llama(tmp_path / "served.gguf", TINY, seed=4).read_bytes()
-    hub.add_file(row.choice.repo, row.choice.filename, data, row.choice.revision)
+    sha256 = hashlib.sha256(data).hexdigest()
+
+    def served(entry: CatalogEntry) -> CatalogEntry:
+        if entry.status != "recommended":
+            return entry
+        repos = tuple(
+            replace(
+                r, files=tuple(replace(f, size_bytes=len(data), sha256=sha256) for f in r.files)
+            )
+            for r in entry.ggufs
+        )
+        for repo in repos:
+            for file in repo.files:
+                hub.add_file(repo.repo, file.filename, data, repo.revision)
+        return replace(entry, ggufs=repos)
+
+    catalog = tuple(served(e) for e in entries())
+    monkeypatch.setattr(library_controller, "entries", lambda: catalog)
     return data
 
 
@@ -121,11 +162,11 @@ def test_the_fit_filter_hides_what_does_not_fit(qtbot, window) -> None:  # type:
 
 
 def test_from_the_catalog_to_a_chat_through_a_verified_download(  # type: ignore[no-untyped-def]
-    qtbot, window, hub: HubStandin, tmp_path: Path
+    qtbot, window, hub: HubStandin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    data = serve_recommended(hub, monkeypatch, tmp_path)
     open_library(qtbot, window)
     row = recommended(window)
-    data = serve_choice(hub, row, tmp_path)
     select(qtbot, window, row.entry.id)
     view, detail = window.library_view, window.library_view.catalog_detail
     assert row.entry.licence_note in detail.licence.text()  # the licence, before any download
@@ -146,22 +187,15 @@ def test_from_the_catalog_to_a_chat_through_a_verified_download(  # type: ignore
     assert view.local_detail.row.model.has_chat_template
     qtbot.mouseClick(view.local_detail.chat_button, Qt.MouseButton.LeftButton)
     assert window.tabs.currentWidget() is window.chat_tab
-    qtbot.waitUntil(window.send_button.isEnabled, timeout=30000)
-    assert window.session.model_path == str(path)
-    window.panel.max_tokens.setValue(12)
-    window.composer.insertPlainText("Bonjour !")
-    qtbot.keyClick(window.composer, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.session.reply is None, timeout=60000)
-    (question, answer) = window.messages.messages
-    assert question.content == "Bonjour !" and answer.role == "assistant" and answer.content
+    chats_with(qtbot, window, path)
 
 
 def test_a_gated_repo_without_token_says_so_in_the_library(  # type: ignore[no-untyped-def]
-    qtbot, window, hub: HubStandin, tmp_path: Path
+    qtbot, window, hub: HubStandin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    serve_recommended(hub, monkeypatch, tmp_path)
     open_library(qtbot, window)
     row = recommended(window)
-    serve_choice(hub, row, tmp_path)
     assert row.choice is not None
     hub.gate(row.choice.repo, "hf_secret")
     select(qtbot, window, row.entry.id)
@@ -173,11 +207,11 @@ def test_a_gated_repo_without_token_says_so_in_the_library(  # type: ignore[no-u
 
 
 def test_cancel_keeps_the_window_responsive_and_the_next_download_resumes(  # type: ignore[no-untyped-def]
-    qtbot, window, hub: HubStandin, tmp_path: Path
+    qtbot, window, hub: HubStandin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    data = serve_recommended(hub, monkeypatch, tmp_path)
     open_library(qtbot, window)
     row = recommended(window)
-    data = serve_choice(hub, row, tmp_path)
     assert row.choice is not None
     hub.rate = len(data) // 8  # eight seconds for the whole file
     select(qtbot, window, row.entry.id)
@@ -193,11 +227,14 @@ def test_cancel_keeps_the_window_responsive_and_the_next_download_resumes(  # ty
     hub.rate = None
     with qtbot.waitSignal(window.library.download_started, timeout=5000) as started:
         qtbot.mouseClick(view.catalog_detail.download_button, Qt.MouseButton.LeftButton)
-    assert started.args[1] > 0 and "Resuming" in view.transfer_label.text()
+    # What the part holds, said exactly, and where the Range request starts.
+    kept = started.args[1]
+    assert kept > 0 and "Resuming" in view.transfer_label.text()
+    assert f"({size_text(kept)} already here)" in view.transfer_label.text()
     with qtbot.waitSignal(window.library.download_ended, timeout=15000) as ended:
         pass
     assert Path(ended.args[0]).read_bytes() == data
-    assert hub.downloads(row.choice.filename)[-1].range == f"bytes={started.args[1]}-"
+    assert hub.downloads(row.choice.filename)[-1].range == f"bytes={kept}-"
 
 
 def test_an_added_folder_lists_its_models_where_they_are(  # type: ignore[no-untyped-def]
@@ -269,3 +306,52 @@ def test_the_demo_checkpoint_converted_from_the_dialog_lands_in_the_library(  # 
     )
     model = next(r.model for r in view.local.rows if r.model.path.name.startswith("demo-model"))
     assert model.quantization == "Q4_K_M"
+
+
+def test_a_catalog_checkpoint_converts_through_the_hub_fetching_only_what_it_needs(  # type: ignore[no-untyped-def]
+    qtbot, window, hub: HubStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = by_id("vigogne-2-7b-chat-v1.0")
+    assert entry is not None and not entry.ggufs and entry.revision == "v1.0"
+    # The demo checkpoint stands for it at its revision: the converter goes by its config.json.
+    hub.add_file(entry.repo, "README.md", b"# Vigogne-2-7B-Chat\n")  # the main revision
+    for file in demo_checkpoint().iterdir():
+        hub.add_file(entry.repo, file.name, file.read_bytes(), entry.revision)
+    # What a conversion must leave on the Hub: the same weights for PyTorch, a training state.
+    extras = ("pytorch_model.bin", "optimizer.pt")
+    for extra in extras:
+        hub.add_file(entry.repo, extra, bytes(12 * 1024 * 1024), entry.revision)
+    asked: list[str] = []
+
+    def question(_parent: object, _title: str, text: str) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    open_library(qtbot, window)
+    window.library_view.open_convert()
+    dialog = window.library_view.convert_dialog
+    assert dialog is not None and dialog.source.currentData() == "catalog"
+    # A research-only checkpoint chosen in the dialog asks first; the answer no fetches nothing.
+    research = by_id("vigogne-7b-chat")
+    assert research is not None and research.research_only
+    dialog.entry.setCurrentIndex(dialog.entry.findData(research.id))
+    qtbot.mouseClick(dialog.convert_button, Qt.MouseButton.LeftButton)
+    assert asked == [research.licence_note + "\n\nUse this model for research only?"]
+    assert not window.library.converting and not hub.requests
+    dialog.entry.setCurrentIndex(dialog.entry.findData(entry.id))
+    dialog.quant.setCurrentIndex(dialog.quant.findData("Q4_K_M"))
+    with qtbot.waitSignal(window.library.conversion_ended, timeout=90000) as ended:
+        qtbot.mouseClick(dialog.convert_button, Qt.MouseButton.LeftButton)
+    path, error = ended.args
+    assert error == "" and Path(path) == models_dir() / "vigogne-2-7b-chat-v1.0.Q4_K_M.gguf"
+    assert len(asked) == 1  # a Llama 2 licence: no question
+    for needed in ("config.json", "model.safetensors", "tokenizer.model"):
+        assert hub.downloads(needed), needed
+    assert not any(extra in r.path for r in hub.requests for extra in extras)
+    view = window.library_view
+    qtbot.waitUntil(lambda: any(r.model.path == Path(path) for r in view.local.rows), timeout=15000)
+    model = next(r.model for r in view.local.rows if r.model.path == Path(path))
+    assert model.quantization == "Q4_K_M" and model.has_chat_template
+    qtbot.mouseClick(dialog.chat_button, Qt.MouseButton.LeftButton)
+    chats_with(qtbot, window, Path(path))

@@ -260,6 +260,7 @@ def _fit(model: str, n_ctx: int, quant: str | None, as_json: bool) -> int:
         "n_ctx": n_ctx,
         "quant": shape.quant,
         "ram_bytes": fit.ram_bytes,
+        "needed_bytes": fit.needed_bytes,
         "vram_bytes": fit.vram_bytes,
         "gpu_layers": fit.gpu_layers,
         "threads": fit.threads,
@@ -273,7 +274,7 @@ def _fit(model: str, n_ctx: int, quant: str | None, as_json: bool) -> int:
         return 0
     verdict = say("tient", "fits") if fit.fits else say("ne tient pas", "does not fit")
     _out(
-        f"{model} ({shape.quant}, n_ctx {n_ctx}): {_size(fit.ram_bytes)} RAM, "
+        f"{model} ({shape.quant}, n_ctx {n_ctx}): {_size(fit.needed_bytes)} RAM, "
         f"{_size(fit.vram_bytes)} VRAM, {fit.gpu_layers} GPU layers, {fit.threads} threads — "
         f"{verdict}" + (f" ({fit.reason})" if fit.reason else "")
     )

@@ -22,6 +22,30 @@
     </message>
 </context>
 <context>
+    <name>LibraryQuestions</name>
+    <message numerus="yes">
+        <source>Remove the folder {name} and its %n model(s) from the library? The files stay on disk: only the library forgets them.</source>
+        <translation>
+            <numerusform>Remove the folder {name} and its model from the library? The files stay on disk: only the library forgets them.</numerusform>
+            <numerusform>Remove the folder {name} and its %n models from the library? The files stay on disk: only the library forgets them.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) skipped</source>
+        <translation>
+            <numerusform>%n file skipped</numerusform>
+            <numerusform>%n files skipped</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Remove the %n added one(s) from the library</source>
+        <translation>
+            <numerusform>Remove the added one from the library</numerusform>
+            <numerusform>Remove the %n added ones from the library</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>MessageWidget</name>
     <message numerus="yes">
         <source>This model takes only the last %n exchange(s) of a conversation: the earlier ones were not sent to it.</source>

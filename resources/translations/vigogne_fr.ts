@@ -535,6 +535,26 @@
         <translation>Les paramètres n&apos;ont pas pu être enregistrés ({error}).</translation>
     </message>
     <message>
+        <source>Removed from the library: {names}. The files stay on disk.</source>
+        <translation>Retiré de la bibliothèque : {names}. Les fichiers restent sur le disque.</translation>
+    </message>
+    <message>
+        <source>{model} is the model in use: load another one, then delete it.</source>
+        <translation>{model} est le modèle en cours d&apos;utilisation : chargez-en un autre, puis supprimez-le.</translation>
+    </message>
+    <message>
+        <source>{model} could not be deleted ({error}).</source>
+        <translation>{model} n&apos;a pas pu être supprimé ({error}).</translation>
+    </message>
+    <message>
+        <source>{model} is in the trash.</source>
+        <translation>{model} est dans la corbeille.</translation>
+    </message>
+    <message>
+        <source>{model} is deleted.</source>
+        <translation>{model} est supprimé.</translation>
+    </message>
+    <message>
         <source>A download is already running: wait for it or cancel it.</source>
         <translation>Un téléchargement est déjà en cours : attendez qu&apos;il finisse ou annulez-le.</translation>
     </message>
@@ -549,6 +569,62 @@
     <message>
         <source>{model} is converted and in the library.</source>
         <translation>{model} est converti et dans la bibliothèque.</translation>
+    </message>
+</context>
+<context>
+    <name>LibraryQuestions</name>
+    <message>
+        <source>Research use only</source>
+        <translation>Usage de recherche uniquement</translation>
+    </message>
+    <message>
+        <source>Use this model for research only?</source>
+        <translation>Utiliser ce modèle uniquement pour la recherche ?</translation>
+    </message>
+    <message numerus="yes">
+        <source>Remove the folder {name} and its %n model(s) from the library? The files stay on disk: only the library forgets them.</source>
+        <translation>
+            <numerusform>Retirer de la bibliothèque le dossier {name} et son modèle ? Les fichiers restent sur le disque : seule la bibliothèque les oublie.</numerusform>
+            <numerusform>Retirer de la bibliothèque le dossier {name} et ses %n modèles ? Les fichiers restent sur le disque : seule la bibliothèque les oublie.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Remove {name} from the library? The file stays on disk: only the library forgets it.</source>
+        <translation>Retirer {name} de la bibliothèque ? Le fichier reste sur le disque : seule la bibliothèque l&apos;oublie.</translation>
+    </message>
+    <message>
+        <source>Remove from library</source>
+        <translation>Retirer de la bibliothèque</translation>
+    </message>
+    <message>
+        <source>Delete {name} ({size}) from the models folder? It goes to the trash, or is deleted for good where there is no trash.</source>
+        <translation>Supprimer {name} ({size}) du dossier des modèles ? Il va à la corbeille, ou est supprimé définitivement s&apos;il n&apos;y a pas de corbeille.</translation>
+    </message>
+    <message>
+        <source>Delete the file</source>
+        <translation>Supprimer le fichier</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n file(s) skipped</source>
+        <translation>
+            <numerusform>%n fichier ignoré</numerusform>
+            <numerusform>%n fichiers ignorés</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Files skipped</source>
+        <translation>Fichiers ignorés</translation>
+    </message>
+    <message>
+        <source>These files are not in the library:</source>
+        <translation>Ces fichiers ne sont pas dans la bibliothèque :</translation>
+    </message>
+    <message numerus="yes">
+        <source>Remove the %n added one(s) from the library</source>
+        <translation>
+            <numerusform>Retirer de la bibliothèque celui qui a été ajouté</numerusform>
+            <numerusform>Retirer de la bibliothèque les %n ajoutés</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -654,14 +730,6 @@
         <translation>Annulation…</translation>
     </message>
     <message>
-        <source>Research use only</source>
-        <translation>Usage de recherche uniquement</translation>
-    </message>
-    <message>
-        <source>Use this model for research only?</source>
-        <translation>Utiliser ce modèle uniquement pour la recherche ?</translation>
-    </message>
-    <message>
         <source>Add GGUF models</source>
         <translation>Ajouter des modèles GGUF</translation>
     </message>
@@ -679,6 +747,18 @@
     <message>
         <source>Chat with it</source>
         <translation>Discuter</translation>
+    </message>
+    <message>
+        <source>Remove from library</source>
+        <translation>Retirer de la bibliothèque</translation>
+    </message>
+    <message>
+        <source>The library forgets it; the file stays on disk.</source>
+        <translation>La bibliothèque l&apos;oublie ; le fichier reste sur le disque.</translation>
+    </message>
+    <message>
+        <source>Delete the file…</source>
+        <translation>Supprimer le fichier…</translation>
     </message>
     <message>
         <source>File</source>

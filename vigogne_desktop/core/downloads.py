@@ -87,6 +87,18 @@ def cached_file(
     return Path(found) if isinstance(found, str) and Path(found).is_file() else None
 
 
+def partial_bytes(repo_id: str, sha256: str, cache_dir: Path | None = None) -> int:
+    """Bytes of the blob `sha256` an earlier download left in our part: the next one resumes
+    from them (0 when there is none)."""
+    storage = Path(cache_dir or constants.HF_HUB_CACHE) / repo_folder_name(
+        repo_id=repo_id, repo_type="model"
+    )
+    try:
+        return (storage / "blobs" / (sha256 + PART_SUFFIX)).stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
 def download_file(
     repo_id: str,
     filename: str,

@@ -20,6 +20,8 @@ import psutil
 from converters.messages import say
 from converters.quantize import BITS_PER_WEIGHT
 
+from .library import quantization
+
 MiB = 1024**2
 GiB = 1024**3
 
@@ -101,6 +103,10 @@ class ModelShape:
 
 @dataclass(frozen=True)
 class FitEstimate:
+    """`ram_bytes` is the model process's peak resident memory (what bench/fit_accuracy
+    measures); `needed_bytes`, smaller by the clean file pages the system can take back, is
+    what must be free, and the one figure to show a user and decide `fits` with."""
+
     ram_bytes: int
     vram_bytes: int
     gpu_layers: int
@@ -108,6 +114,7 @@ class FitEstimate:
     fits: bool
     recommended_quant: str | None
     reason: str = ""  # one sentence (French, then English) when it does not fit
+    needed_bytes: int = 0
 
 
 # -- this machine ---------------------------------------------------------------------------
@@ -263,16 +270,15 @@ def _number(reader: gguf.GGUFReader, key: str, default: int = 0) -> int:
 
 
 def _quant_name(reader: gguf.GGUFReader) -> str:
-    file_type = _number(reader, "general.file_type", -1)
-    try:
-        return gguf.LlamaFileType(file_type).name.removeprefix("MOSTLY_").removeprefix("ALL_")
-    except ValueError:
-        # No (or an unknown) file type: name it after the type holding most bytes.
-        weights: dict[str, int] = {}
-        for tensor in reader.tensors:
-            name = tensor.tensor_type.name
-            weights[name] = weights.get(name, 0) + int(tensor.n_bytes)
-        return max(weights, key=weights.__getitem__) if weights else "unknown"
+    named = quantization(reader)  # the one reading of general.file_type
+    if named:
+        return named
+    # No (or an unknown) file type: name it after the type holding most bytes.
+    weights: dict[str, int] = {}
+    for tensor in reader.tensors:
+        name = tensor.tensor_type.name
+        weights[name] = weights.get(name, 0) + int(tensor.n_bytes)
+    return max(weights, key=weights.__getitem__) if weights else "unknown"
 
 
 def shape_from_gguf(path: str | os.PathLike[str]) -> ModelShape:
@@ -412,13 +418,14 @@ def estimate(
     fits = needed + _margin(needed, SAFETY_SHARE, SAFETY_MIN) <= machine.available_ram
     reason = ""
     if not fits:
+        need, free = _gigabytes(needed), _gigabytes(machine.available_ram)
         reason = say(
-            f"Ce modèle demande environ {needed / GiB:.1f} Go de mémoire à {n_ctx} jetons de "
-            f"contexte et {machine.available_ram / GiB:.1f} Go sont libres : fermez d'autres "
-            "applications, réduisez le contexte ou choisissez une quantification plus petite.",
-            f"This model needs about {needed / GiB:.1f} GB of memory at a {n_ctx}-token context "
-            f"and {machine.available_ram / GiB:.1f} GB are free: close other applications, "
-            "reduce the context or choose a smaller quantization.",
+            f"Ce modèle demande environ {need} Go de mémoire à {n_ctx} jetons de contexte et "
+            f"{free} Go sont libres : fermez d'autres applications, réduisez le contexte ou "
+            "choisissez une quantification plus petite.",
+            f"This model needs about {need} GB of memory at a {n_ctx}-token context and {free} "
+            "GB are free: close other applications, reduce the context or choose a smaller "
+            "quantization.",
         )
     count = parameters or int(shape.file_size * 8 / _bits(shape.quant))
     return FitEstimate(
@@ -429,7 +436,14 @@ def estimate(
         fits=fits,
         recommended_quant=recommend_quant(count, shape, machine, n_ctx, kv_type=kv_type),
         reason=reason,
+        needed_bytes=needed,
     )
+
+
+def _gigabytes(count: int) -> str:
+    """Decimal gigabytes, as file sizes are shown, with the language's decimal mark."""
+    text = f"{count / 1e9:.1f}"
+    return say(text.replace(".", ","), text)
 
 
 def recommend_quant(

@@ -257,6 +257,17 @@ def local_models(
     return _collect(ours + _added(imported, skipped), skipped)
 
 
+def added_entry(path: Path, imported: Sequence[str]) -> str | None:
+    """The added file or folder (as the settings keep it) that brought `path` into the
+    library; None when the user did not add it."""
+    for entry in imported:
+        added = Path(entry)
+        for candidate, root in ((path, added), (path.resolve(), added.resolve())):
+            if candidate == root or root in candidate.parents:
+                return entry
+    return None
+
+
 def import_models(
     paths: Sequence[str | os.PathLike[str]], skipped: list[SkippedFile] | None = None
 ) -> list[LocalModel]:

@@ -1,10 +1,11 @@
-"""The conversation's settings: model, prompt format, system prompt and sampling."""
+"""The conversation's settings: model (any of the library's local models), prompt format,
+system prompt and sampling."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 from ..core.prompts import FORMATS
 from ..core.protocol import SamplingParams
 from ..core.settings import ConversationSettings
+from .library_models import LocalRow
 
 NO_SEED = -1
 
@@ -33,6 +35,9 @@ class ConversationPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self._quiet = False
+        self._installed: list[str] = []  # the models folder, from the engine
+        self._library: list[tuple[str, str]] = []  # (path, name): the library's local models
+        self._current = ""  # the engine's model: listed even where no list has it
         self.model = QComboBox()
         self.model.setAccessibleName(self.tr("Model"))
         self.format = QComboBox()
@@ -105,22 +110,43 @@ class ConversationPanel(QWidget):
         return spin
 
     def set_models(self, paths: list[str], current: str) -> None:
+        """The models folder's files, `current` chosen; the library's other models follow."""
+        self._installed, self._current = list(paths), current
+        self._list(current)
+
+    def show_library_models(self, rows: list[LocalRow]) -> None:
+        """The library's local models: added files and other apps' GGUFs can be chosen too."""
+        # A file goes by its name, as in the models folder; an Ollama blob (named by its
+        # checksum) by its model's tag.
+        self._library = [
+            (str(r.model.path), r.model.path.name if r.model.path.suffix else r.model.name)
+            for r in rows
+        ]
+        # The library read the models folder too, after the engine: a file deleted since is gone.
+        self._installed = []
+        self._list(str(self.model.currentData() or ""))
+
+    def _list(self, chosen: str) -> None:
+        """Every model once, `chosen` selected if it is still listed."""
         self._quiet = True
         self.model.clear()
-        for path in paths:
-            self.model.addItem(Path(path).name, path)
-        if current and current not in paths:
-            self.model.addItem(Path(current).name, current)
-        self.model.setCurrentIndex(max(0, self.model.findData(current)))
+        listed = [(path, Path(path).name) for path in self._installed] + self._library
+        if self._current:
+            listed.append((self._current, Path(self._current).name))
+        shown: set[str] = set()
+        for path, name in listed:
+            if path in shown:
+                continue  # a model of the folder is in the library too: listed once
+            shown.add(path)
+            self.model.addItem(name, path)
+            self.model.setItemData(self.model.count() - 1, path, Qt.ItemDataRole.ToolTipRole)
+        self.model.setCurrentIndex(max(0, self.model.findData(chosen)))
         self._quiet = False
 
     def show_model(self, path: str) -> None:
         """Show `path` as the chosen model again (a choice the window refused)."""
-        self._quiet = True
-        if self.model.findData(path) < 0 and path:
-            self.model.addItem(Path(path).name, path)
-        self.model.setCurrentIndex(max(0, self.model.findData(path)))
-        self._quiet = False
+        self._current = path
+        self._list(path)
 
     def show_settings(self, settings: ConversationSettings) -> None:
         self._quiet = True

@@ -36,6 +36,7 @@ from .library_models import (
     duration_text,
     size_text,
 )
+from .library_questions import LibraryQuestions
 
 QUANTS = (*QUANT_LADDER, "F16")
 CATALOG, FOLDER, LORA = "catalog", "folder", "lora"
@@ -88,6 +89,8 @@ class ConvertDialog(QDialog):
         self.setWindowTitle(self.tr("Convert a model to GGUF"))
         self.controller = controller
         self.result_path = ""
+        # The entry the library opened the dialog on has had its licence accepted there.
+        self._accepted = entry.id if entry is not None else ""
         self.source = QComboBox()
         self.source.setAccessibleName(self.tr("Source"))
         self.source.addItem(self.tr("A Vigogne checkpoint from the catalog"), CATALOG)
@@ -301,7 +304,7 @@ class ConvertDialog(QDialog):
 
     def _start(self) -> None:
         request = self.request()
-        if request is None:
+        if request is None or not self._licence_accepted():
             return
         self._say("")
         self.result_path = ""
@@ -312,6 +315,16 @@ class ConvertDialog(QDialog):
         self.progress.show()
         self.progress_label.setText(self.tr("Starting the converter…"))
         self.controller.convert(request)
+
+    def _licence_accepted(self) -> bool:
+        """A research-only checkpoint chosen here asks, as it does from the catalog."""
+        entry = self._catalog_entry() if self.source.currentData() == CATALOG else None
+        if entry is None or entry.id == self._accepted:
+            return True
+        if not LibraryQuestions(self).licence_accepted(entry):
+            return False
+        self._accepted = entry.id
+        return True
 
     def _on_progress(self, phase: str, done: int, total: int, eta: float) -> None:
         names = {

@@ -3,7 +3,7 @@ fit, downloads of ready GGUFs and conversions, files the user adds.
 
 Reading files and probing the machine run on the thread pool; a download runs on a QThread
 of its own and a conversion in a child process. It touches no widget: it says what to show
-in signals.
+in signals. It lists the library as soon as it exists: the conversation panel picks from it.
 """
 
 from __future__ import annotations
@@ -14,23 +14,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from huggingface_hub import constants
-from huggingface_hub.file_download import repo_folder_name
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QFile, QObject, QThread, Signal, Slot
 
 from ..core import settings as paths
 from ..core.catalog import by_id, entries
 from ..core.conversion import Conversion
-from ..core.downloads import PART_SUFFIX, download_file
+from ..core.downloads import download_file, partial_bytes
 from ..core.errors import DownloadCancelled, VigogneError
 from ..core.hardware import Machine, probe, shape_from_gguf
-from ..core.library import LocalModel, discover, import_models, local_models
+from ..core.library import (
+    LocalModel,
+    SkippedFile,
+    added_entry,
+    discover,
+    import_models,
+    local_models,
+)
 from . import error_log
 from .background import run_in_background
 from .conversion_worker import ConversionThread
 from .library_models import UNKNOWN, CatalogRow, Fit, LocalRow, ReadyFile, catalog_row, fit_of
 from .session import Session
 
-Scan = tuple[Machine, int, list[CatalogRow], list[LocalRow]]
+Scan = tuple[Machine, int, list[CatalogRow], list[LocalRow], list[SkippedFile]]
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,7 @@ class LibraryController(QObject):
     machine_shown = Signal(object, int)  # Machine, the n_ctx fits are computed for
     catalog_ready = Signal(list)  # list[CatalogRow]
     local_ready = Signal(list)  # list[LocalRow]
+    skipped_found = Signal(list)  # list[SkippedFile]: files the local list leaves out, and why
     download_started = Signal(str, int)  # file name, bytes already on disk (a resume)
     download_progress = Signal(object)  # DownloadProgress
     download_ended = Signal(str)  # the file's path; "" when it failed or was cancelled
@@ -99,6 +106,7 @@ class LibraryController(QObject):
         self._download: DownloadWorker | None = None
         self._conversion: ConversionThread | None = None
         self._phase = ("", 0.0)
+        self.refresh()
 
     @property
     def n_ctx(self) -> int:
@@ -128,18 +136,21 @@ class LibraryController(QObject):
                 (catalog_row(e, here, n_ctx) for e in entries()),
                 key=lambda r: r.entry.status != "recommended",  # stable: the table's order
             )
-            return token, (here, n_ctx, catalog, _local_rows(here, imported, presets))
+            skipped: list[SkippedFile] = []
+            local = _local_rows(here, imported, presets, skipped)
+            return token, (here, n_ctx, catalog, local, skipped)
 
         run_in_background(self, scan, self._on_scanned, self.message.emit)
 
     def _on_scanned(self, result: tuple[int, Scan]) -> None:
-        token, (machine, n_ctx, catalog, local) = result
+        token, (machine, n_ctx, catalog, local, skipped) = result
         if token != self._scan_token:
             return  # a newer scan is on its way
         self.machine, self.catalog, self.local = machine, catalog, local
         self.machine_shown.emit(machine, n_ctx)
         self.catalog_ready.emit(catalog)
         self.local_ready.emit(local)
+        self.skipped_found.emit(skipped)
 
     def add_models(self, chosen: list[str]) -> None:
         """GGUF files or folders the user added: checked, then listed where they are."""
@@ -151,12 +162,59 @@ class LibraryController(QObject):
         chosen, _models = result
         imported = self.session.settings.imported_models
         imported.extend(p for p in map(str, map(Path, chosen)) if p not in imported)
+        self._save_and_refresh()
+
+    def _save_and_refresh(self) -> None:
         try:
             self.session.settings.save()
         except OSError as exc:
             self.message.emit(
                 self.tr("The settings could not be saved ({error}).").format(error=exc.strerror)
             )
+        self.refresh(self.machine)
+
+    def added_entry(self, path: str) -> str | None:
+        """The file or folder the user added that lists `path`; None if it was not added."""
+        return added_entry(Path(path), self.session.settings.imported_models)
+
+    def remove_added(self, added: list[str]) -> None:
+        """Files or folders the user added, out of the library; nothing on disk changes."""
+        imported = self.session.settings.imported_models
+        imported[:] = [p for p in imported if p not in added]
+        self.status.emit(
+            self.tr("Removed from the library: {names}. The files stay on disk.").format(
+                names=", ".join(Path(p).name for p in added)
+            )
+        )
+        self._save_and_refresh()
+
+    def delete_model(self, path: str) -> None:
+        """A model of the app's own models folder, to the system trash (else deleted)."""
+        file = Path(path)
+        if file.resolve().parent != paths.models_dir().resolve():
+            return  # other apps' files, and added ones, are only ever listed: never deleted
+        if path == self.session.model_path and self.session.model is not None:
+            self.message.emit(
+                self.tr("{model} is the model in use: load another one, then delete it.").format(
+                    model=file.name
+                )
+            )
+            return
+        # Qt's trash is the desktop's (freedesktop, Finder, Recycle Bin); where it has none
+        # (another drive without a trash folder, a bare system), the file is deleted.
+        trashed = QFile(path).moveToTrash()
+        try:
+            if not trashed:
+                file.unlink()
+        except OSError as exc:
+            self.message.emit(
+                self.tr("{model} could not be deleted ({error}).").format(
+                    model=file.name, error=exc.strerror
+                )
+            )
+            return
+        done = self.tr("{model} is in the trash.") if trashed else self.tr("{model} is deleted.")
+        self.status.emit(done.format(model=file.name))
         self.refresh(self.machine)
 
     # -- downloads ----------------------------------------------------------------------
@@ -175,7 +233,7 @@ class LibraryController(QObject):
         worker.failed.connect(self._on_download_failed)
         self._download, self._thread = worker, thread
         self.message.emit("")
-        self.download_started.emit(file.filename, _bytes_kept(file))
+        self.download_started.emit(file.filename, partial_bytes(file.repo, file.sha256))
         thread.start()
 
     def cancel_download(self) -> None:
@@ -267,13 +325,15 @@ class LibraryController(QObject):
             self._conversion = None
 
 
-def _local_rows(machine: Machine, imported: list[Path], presets: dict[str, int]) -> list[LocalRow]:
+def _local_rows(
+    machine: Machine, imported: list[Path], presets: dict[str, int], skipped: list[SkippedFile]
+) -> list[LocalRow]:
     """The models folder and added files first, then other apps' files not already listed."""
-    models = local_models(paths.models_dir(), imported)
+    models = local_models(paths.models_dir(), imported, skipped)
     seen = {m.path.resolve() for m in models}
     # The cache downloads go to, read now: huggingface_hub's scan_cache_dir defaults to the
     # one set when it was imported.
-    found = discover(hf_cache=Path(constants.HF_HUB_CACHE))
+    found = discover(hf_cache=Path(constants.HF_HUB_CACHE), skipped=skipped)
     models += [m for m in found if m.path.resolve() not in seen]
     return [_local_row(m, machine, presets.get(m.path.name, 4096)) for m in models]
 
@@ -288,14 +348,3 @@ def _local_row(model: LocalModel, machine: Machine, n_ctx: int) -> LocalRow:
         error_log.record(exc)
         fit = Fit(UNKNOWN)
     return LocalRow(model, kind, fit)
-
-
-def _bytes_kept(file: ReadyFile) -> int:
-    """Bytes an earlier download of `file` left in the cache: the next one resumes from them.
-
-    The core names a part after the file's checksum, known only once the Hub is asked; the
-    largest part of this repository smaller than the file is the best guess before that.
-    """
-    storage = Path(constants.HF_HUB_CACHE) / repo_folder_name(repo_id=file.repo, repo_type="model")
-    sizes = [p.stat().st_size for p in (storage / "blobs").glob("*" + PART_SUFFIX)]
-    return max((s for s in sizes if s < file.size_bytes), default=0)

@@ -1,5 +1,6 @@
 """One model of the library, in detail: a catalog entry (licence first, its ready GGUF files,
-download or convert) or a file on this computer (its metadata, « Discuter »).
+download or convert) or a file on this computer (its metadata, « Discuter », and, for the
+files the user added or the app made, « Retirer de la bibliothèque » or « Supprimer »).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.library import IMPORTED, MODELS
 from ..core.prompts import FORMATS
 from .i18n import decimal
 from .library_models import (
@@ -169,6 +171,8 @@ class LocalDetail(QWidget):
     """A GGUF on this computer: where it is, what it holds, whether it fits; « Discuter »."""
 
     chat_requested = Signal(str)
+    remove_requested = Signal(object)  # LocalRow: an added file, out of the library
+    delete_requested = Signal(object)  # LocalRow: a file of the app's models folder, deleted
 
     def __init__(self) -> None:
         super().__init__()
@@ -180,6 +184,12 @@ class LocalDetail(QWidget):
         self.fit = _value()
         self.chat_button = QPushButton(self.tr("Chat with it"))
         self.chat_button.clicked.connect(self._chat)
+        # Other apps' files are theirs: listed here, never removed or deleted by us.
+        self.remove_button = QPushButton(self.tr("Remove from library"))
+        self.remove_button.setToolTip(self.tr("The library forgets it; the file stays on disk."))
+        self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self.row))
+        self.delete_button = QPushButton(self.tr("Delete the file…"))
+        self.delete_button.clicked.connect(lambda: self.delete_requested.emit(self.row))
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow(self.tr("File"), self.path)
@@ -190,7 +200,8 @@ class LocalDetail(QWidget):
         form.addRow(self.tr("Context length"), self.context)
         form.addRow(self.tr("Chat template"), self.template)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.chat_button)
+        for button in (self.chat_button, self.remove_button, self.delete_button):
+            buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -220,6 +231,8 @@ class LocalDetail(QWidget):
         )
         estimate = row.fit.estimate
         _fit_text(self.fit, row.fit.level, estimate.reason if estimate else "")
+        self.remove_button.setVisible(model.source == IMPORTED)
+        self.delete_button.setVisible(model.source == MODELS)
 
     def _chat(self) -> None:
         if self.row is not None:

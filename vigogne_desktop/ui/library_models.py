@@ -91,6 +91,7 @@ class ReadyFile:
     filename: str
     quant: str
     size_bytes: int
+    sha256: str  # the Hub's checksum: the blob's name in the cache, and its part's
     fit: Fit
 
 
@@ -124,6 +125,7 @@ def catalog_row(entry: CatalogEntry, machine: Machine, n_ctx: int) -> CatalogRow
             file.filename,
             file.quant.upper(),
             file.size_bytes,
+            file.sha256,
             fit_of(entry_shape(entry, file.size_bytes, file.quant), n_ctx, machine, parameters),
         )
         for repo in entry.ggufs

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from ..core.downloads import DownloadProgress
 from ..core.hardware import Machine
+from ..core.library import SkippedFile
 from .convert_dialog import ConvertDialog
 from .library_controller import LibraryController
 from .library_detail import CatalogDetail, LocalDetail
@@ -48,6 +49,7 @@ from .library_models import (
     duration_text,
     size_text,
 )
+from .library_questions import LibraryQuestions
 
 
 def _table(model: LibraryFilter, name: str) -> QTableView:
@@ -86,6 +88,9 @@ class LibraryView(QWidget):
         self._busy = False
         self._library: LibraryController | None = None
         self.convert_dialog: ConvertDialog | None = None
+        self.skipped: list[SkippedFile] = []
+        self.skipped_box: QMessageBox | None = None
+        self.questions = LibraryQuestions(self)
         self._build_bar()
         self.catalog_table = _table(self.catalog_filter, self.tr("Vigogne catalog"))
         self.local_table = _table(self.local_filter, self.tr("Models on this computer"))
@@ -106,6 +111,7 @@ class LibraryView(QWidget):
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.convert_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.skipped_button)
         box_layout.addLayout(buttons)
         lists.setStretchFactor(0, 3)
         lists.setStretchFactor(1, 2)
@@ -146,6 +152,12 @@ class LibraryView(QWidget):
             self.tr("Convert a Hugging Face checkpoint, a folder or a LoRA adapter to GGUF")
         )
         self.convert_button.clicked.connect(lambda: self.open_convert(None))
+        # Files the list leaves out are said, not dropped: « 2 fichiers ignorés », and why.
+        self.skipped_button = QPushButton()
+        self.skipped_button.setFlat(True)
+        self.skipped_button.setObjectName("reason")
+        self.skipped_button.clicked.connect(self._explain_skipped)
+        self.skipped_button.hide()
         self.machine_label = QLabel()
         self.machine_label.setObjectName("reason")
         self.machine_label.setWordWrap(True)
@@ -162,6 +174,8 @@ class LibraryView(QWidget):
         self.catalog_detail.download_requested.connect(self._download)
         self.catalog_detail.convert_requested.connect(self._convert)
         self.local_detail.chat_requested.connect(self.chat_requested)
+        self.local_detail.remove_requested.connect(self._remove)
+        self.local_detail.delete_requested.connect(self._delete)
         self.empty = QLabel(self.tr("Choose a model in the catalog or on this computer."))
         self.empty.setObjectName("placeholder")
         self.empty.setWordWrap(True)
@@ -214,6 +228,7 @@ class LibraryView(QWidget):
         library.machine_shown.connect(self.show_machine)
         library.catalog_ready.connect(self.set_catalog)
         library.local_ready.connect(self.set_local)
+        library.skipped_found.connect(self.show_skipped)
         library.download_started.connect(self.download_started)
         library.download_progress.connect(self.download_progress)
         library.download_ended.connect(self.download_ended)
@@ -261,6 +276,8 @@ class LibraryView(QWidget):
         self.local.set_rows(rows)
         if wanted and self.select_local(wanted):
             self._wanted_local = ""
+        elif row is not None and showing and self.local.row_of(str(row.model.path)) < 0:
+            self.details.setCurrentWidget(self.empty)  # removed or deleted: nothing to act on
 
     def select_catalog(self, entry_id: str) -> bool:
         return self._select(self.catalog_table, self.catalog_filter, self.catalog.row_of(entry_id))
@@ -271,6 +288,12 @@ class LibraryView(QWidget):
             (n for n, r in enumerate(self.local.rows) if r.model.path.resolve() == target), -1
         )
         return self._select(self.local_table, self.local_filter, row)
+
+    def show_skipped(self, skipped: list[SkippedFile]) -> None:
+        self.skipped = skipped
+        self.skipped_button.setText(self.questions.skipped_summary(skipped))
+        self.skipped_button.setToolTip("\n".join(s.reason for s in skipped))
+        self.skipped_button.setVisible(bool(skipped))
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -359,26 +382,49 @@ class LibraryView(QWidget):
         if self.local_detail.row is not None:
             self.chat_requested.emit(str(self.local_detail.row.model.path))
 
-    def _licence_accepted(self, row: CatalogRow) -> bool:
-        """A research-only model is fetched only once the user says it is for research."""
-        if not row.entry.research_only:
-            return True
-        answer = QMessageBox.question(
-            self,
-            self.tr("Research use only"),
-            row.entry.licence_note + "\n\n" + self.tr("Use this model for research only?"),
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
     def _download(self, file: ReadyFile) -> None:
         row = self.catalog_detail.row
-        if row is not None and self._licence_accepted(row):
+        if row is not None and self.questions.licence_accepted(row.entry):
             self.show_message("")
             self.download_requested.emit(file)
 
     def _convert(self, row: CatalogRow) -> None:
-        if self._licence_accepted(row):
+        if self.questions.licence_accepted(row.entry):
             self.open_convert(row)
+
+    def _remove(self, row: LocalRow) -> None:
+        """An added file, or the added folder it is in: out of the list, left on disk."""
+        assert self._library is not None, "observe() the controller first"
+        added = self._library.added_entry(str(row.model.path))
+        if added is None:
+            return
+        models = sum(
+            1 for r in self.local.rows if self._library.added_entry(str(r.model.path)) == added
+        )
+        if self.questions.removal_confirmed(added, models):
+            self._library.remove_added([added])
+
+    def _delete(self, row: LocalRow) -> None:
+        assert self._library is not None, "observe() the controller first"
+        if self.questions.deletion_confirmed(row.model):
+            self._library.delete_model(str(row.model.path))
+
+    def _explain_skipped(self) -> None:
+        """Each file left out and why; the added ones that are gone can be removed."""
+        library = self._library
+        assert library is not None, "observe() the controller first"
+        imported = library.session.settings.imported_models
+        removable = [str(s.path) for s in self.skipped if str(s.path) in imported]
+        box, remove = self.questions.skipped_box(self.skipped, removable)
+        if remove is not None:
+            remove.clicked.connect(lambda: library.remove_added(removable))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.destroyed.connect(self._forget_skipped_box)
+        self.skipped_box = box
+        box.open()
+
+    def _forget_skipped_box(self) -> None:
+        self.skipped_box = None
 
     def open_convert(self, row: CatalogRow | None = None) -> None:
         """The convert dialog, on `row`'s checkpoint or on the user's choice."""

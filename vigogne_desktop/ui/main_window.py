@@ -276,6 +276,7 @@ class MainWindow(QMainWindow):
         engines.model_named.connect(self.model_label.setText)
         engines.context.connect(self.context_label.setText)
         engines.models_found.connect(self.panel.set_models)
+        self.library.local_ready.connect(self.panel.show_library_models)
         engines.loaded.connect(self.banner.hide)
         engines.loaded.connect(self.sharing.model_loaded)
         conversations.shown.connect(self._on_conversation_shown)
