@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from vigogne_desktop.core.settings import AppSettings, models_dir
-from vigogne_desktop.ui.library_models import LocalRow, size_text
+from vigogne_desktop.ui.library_models import LocalRow, size_text, source_label
 from vigogne_desktop.ui.main_window import MainWindow
 
 
@@ -208,3 +208,18 @@ def test_the_conversation_panel_picks_from_every_model_of_the_library(  # type: 
     assert choices() == [str(ours), str(added), str(theirs)]
     assert combo.currentData() == str(added)
     win.close()
+
+
+def test_enter_on_a_model_opens_the_chat_and_it_is_judged_at_its_own_context(  # type: ignore[no-untyped-def]
+    qtbot, window, tiny_gguf: Path
+) -> None:
+    ours = copy(tiny_gguf, models_dir())
+    row = open_library_on(qtbot, window, ours)
+    # A model that knows fewer tokens than the user's context is judged at its own.
+    assert row.model.context_length and row.fit.n_ctx == min(4096, row.model.context_length)
+    assert source_label(row.model.source) == "App folder"
+    view = window.library_view
+    view.local_table.setFocus()
+    with qtbot.waitSignal(view.chat_requested, timeout=5000) as chat:
+        qtbot.keyClick(view.local_table, Qt.Key.Key_Return)
+    assert chat.args == [str(ours)]

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from hub_standin import HubStandin, use_standin
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from converters.synthetic import TINY, write_random_llama
-from vigogne_desktop.core.catalog import CatalogEntry, by_id, entries
+from vigogne_desktop.core.catalog import CatalogEntry, by_id, entries, entry_shape
 from vigogne_desktop.core.conversion import demo_checkpoint
 from vigogne_desktop.core.downloads import cached_file
-from vigogne_desktop.core.hardware import GiB, Machine, probe
+from vigogne_desktop.core.hardware import GiB, Machine, estimate, probe
 from vigogne_desktop.core.settings import AppSettings, models_dir
 from vigogne_desktop.ui import library_controller
 from vigogne_desktop.ui.library_models import (
@@ -30,12 +30,41 @@ from vigogne_desktop.ui.library_models import (
     TIGHT,
     TOO_BIG,
     CatalogRow,
+    CatalogTable,
+    catalog_row,
+    fit_of,
     size_text,
 )
 from vigogne_desktop.ui.main_window import MainWindow
 
 # 7B at Q4_K_M fits in 8 GiB free with room to spare; 13B and 33B do not.
 LAPTOP = Machine(total_ram=16 * GiB, available_ram=8 * GiB, physical_cores=4, logical_cores=8)
+# Not even the smallest ready file of a 7B model fits in 2 GiB.
+SMALL = Machine(total_ram=4 * GiB, available_ram=2 * GiB, physical_cores=2, logical_cores=2)
+
+
+class Boxes:
+    """The user at the library's questions: each box's text kept, `button` clicked in it."""
+
+    def __init__(self, button: str) -> None:
+        self.asked: list[str] = []
+        self.button = button
+        self.timer = QTimer()
+        self.timer.timeout.connect(self._answer)
+        self.timer.start(20)
+
+    def _answer(self) -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and box.isVisible():
+            self.asked.append(box.text())
+            next(b for b in box.buttons() if b.text() == self.button).click()
+
+
+@pytest.fixture
+def boxes() -> Iterator[Boxes]:
+    answers = Boxes("Cancel")
+    yield answers
+    answers.timer.stop()
 
 
 @pytest.fixture
@@ -262,22 +291,15 @@ def test_an_added_folder_lists_its_models_where_they_are(  # type: ignore[no-unt
 
 
 def test_a_research_only_model_asks_before_anything_is_fetched(  # type: ignore[no-untyped-def]
-    qtbot, window, monkeypatch: pytest.MonkeyPatch
+    qtbot, window, boxes: Boxes
 ) -> None:
     open_library(qtbot, window)
     row = next(r for r in shown_rows(window) if r.entry.research_only)
-    asked = []
-
-    def question(_parent: object, _title: str, text: str) -> QMessageBox.StandardButton:
-        asked.append(text)
-        return QMessageBox.StandardButton.No
-
-    monkeypatch.setattr(QMessageBox, "question", question)
     select(qtbot, window, row.entry.id)
     detail = window.library_view.catalog_detail
     assert "Research use only" in detail.licence.text()
     qtbot.mouseClick(detail.convert_button, Qt.MouseButton.LeftButton)
-    assert asked and row.entry.licence_note in asked[0]
+    assert boxes.asked and row.entry.licence_note in boxes.asked[0]
     assert window.library_view.convert_dialog is None  # the user said no: nothing started
 
 
@@ -309,7 +331,7 @@ def test_the_demo_checkpoint_converted_from_the_dialog_lands_in_the_library(  # 
 
 
 def test_a_catalog_checkpoint_converts_through_the_hub_fetching_only_what_it_needs(  # type: ignore[no-untyped-def]
-    qtbot, window, hub: HubStandin, monkeypatch: pytest.MonkeyPatch
+    qtbot, window, hub: HubStandin, boxes: Boxes
 ) -> None:
     entry = by_id("vigogne-2-7b-chat-v1.0")
     assert entry is not None and not entry.ggufs and entry.revision == "v1.0"
@@ -321,13 +343,7 @@ def test_a_catalog_checkpoint_converts_through_the_hub_fetching_only_what_it_nee
     extras = ("pytorch_model.bin", "optimizer.pt")
     for extra in extras:
         hub.add_file(entry.repo, extra, bytes(12 * 1024 * 1024), entry.revision)
-    asked: list[str] = []
-
-    def question(_parent: object, _title: str, text: str) -> QMessageBox.StandardButton:
-        asked.append(text)
-        return QMessageBox.StandardButton.No
-
-    monkeypatch.setattr(QMessageBox, "question", question)
+    asked = boxes.asked
     open_library(qtbot, window)
     window.library_view.open_convert()
     dialog = window.library_view.convert_dialog
@@ -355,3 +371,83 @@ def test_a_catalog_checkpoint_converts_through_the_hub_fetching_only_what_it_nee
     assert model.quantization == "Q4_K_M" and model.has_chat_template
     qtbot.mouseClick(dialog.chat_button, Qt.MouseButton.LeftButton)
     chats_with(qtbot, window, Path(path))
+
+
+def test_on_a_small_machine_no_too_big_file_is_recommended_and_a_download_asks(  # type: ignore[no-untyped-def]
+    qtbot, window, boxes: Boxes
+) -> None:
+    open_library(qtbot, window, SMALL)
+    row = recommended(window)
+    assert row.files and all(f.fit.level == TOO_BIG for f in row.files)
+    select(qtbot, window, row.entry.id)
+    detail = window.library_view.catalog_detail
+    texts = [detail.files.item(n).text() for n in range(detail.files.count())]
+    assert not any("recommended" in text for text in texts)
+    smallest = min(row.files, key=lambda f: f.fit.needed_bytes)
+    needed, free = size_text(smallest.fit.needed_bytes), size_text(2 * GiB)
+    assert detail.nothing_fits.isVisible()
+    assert f"about {needed} is needed, {free} is free" in detail.nothing_fits.text()
+    chosen = detail.selected_file()
+    assert chosen is not None and size_text(chosen.size_bytes) in detail.download_button.text()
+    # The user sees by how much before anything is fetched; Cancel fetches nothing.
+    qtbot.mouseClick(detail.download_button, Qt.MouseButton.LeftButton)
+    assert len(boxes.asked) == 1 and size_text(chosen.fit.needed_bytes) in boxes.asked[0]
+    assert free in boxes.asked[0] and not window.library.downloading
+
+
+def test_badges_and_figures_use_the_memory_that_must_be_free(qtbot) -> None:  # type: ignore[no-untyped-def]
+    entry = by_id("vigogne-2-7b-chat")
+    assert entry is not None and entry.ggufs
+    file = next(f for r in entry.ggufs for f in r.files if f.quant.upper() == "Q4_K_M")
+    shape = entry_shape(entry, file.size_bytes, file.quant)
+    probe_machine = replace(LAPTOP, available_ram=64 * GiB, cpu_features={"avx2": True})
+    found = estimate(shape, 4096, probe_machine)
+    assert found.ram_bytes > found.needed_bytes  # the repacked weights' mapped pages
+    # Room for what must be free and a comfortable margin, not for the peak RSS and its margin.
+    room = found.needed_bytes + max(GiB, int(0.3 * found.needed_bytes)) + 64 * 1024**2
+    assert found.ram_bytes + max(GiB, int(0.3 * found.ram_bytes)) > room
+    machine = replace(probe_machine, available_ram=room)
+    fit = fit_of(shape, 4096, machine)
+    assert fit.level == FITS
+    assert fit.figures() == (
+        f"≈ {size_text(found.needed_bytes)} needed, {size_text(room)} free, context 4096"
+    )
+    table = CatalogTable()
+    table.set_rows([catalog_row(entry, machine, 4096)])
+    shown = table.rows[0]
+    assert size_text(shown.fit.needed_bytes) in table.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_the_fit_says_what_for_and_a_conversion_says_what_it_takes(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    open_library(qtbot, window, LAPTOP)
+    view = window.library_view
+    assert view.catalog.headerData(4, Qt.Orientation.Horizontal) == "Compatibility"
+    assert "estimates for a 4096-token context" in view.machine_label.text()
+    to_convert = next(r for r in shown_rows(window) if r.choice is None)
+    n = view.catalog.rows.index(to_convert)
+    assert view.catalog.index(n, 2).data() == f"{to_convert.quant} (to convert)"
+    select(qtbot, window, to_convert.entry.id)
+    detail = view.catalog_detail
+    needed = size_text(to_convert.fit.needed_bytes)
+    assert f"≈ {needed} needed, {size_text(8 * GiB)} free, context 4096" in detail.fit.text()
+    assert size_text(2 * to_convert.parameters) in detail.disk.text()
+    assert size_text(to_convert.size_bytes) in detail.disk.text()
+
+
+def test_the_convert_dialog_forgets_an_error_of_the_other_source(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    open_library(qtbot, window, LAPTOP)
+    window.library_view.open_convert()
+    dialog = window.library_view.convert_dialog
+    assert dialog is not None
+    dialog.source.setCurrentIndex(dialog.source.findData("folder"))
+    assert not dialog.output.isVisible()  # no « …/model.Q8_0.gguf » before a folder is chosen
+    qtbot.mouseClick(dialog.convert_button, Qt.MouseButton.LeftButton)
+    assert dialog.message_box.isVisible()
+    assert dialog.message.text() == "Choose the checkpoint's folder first."
+    dialog.source.setCurrentIndex(dialog.source.findData("catalog"))
+    assert not dialog.message_box.isVisible() and dialog.output.isVisible()
+    # A 7B model on 8 GiB: Q8_0 is tagged too big, and a fitting one is pre-selected.
+    dialog.entry.setCurrentIndex(dialog.entry.findData("vigogne-2-7b-instruct"))
+    q8 = dialog.quant.findData("Q8_0")
+    assert "Too big" in dialog.quant.itemText(q8)
+    assert "Too big" not in dialog.quant.currentText()

@@ -74,6 +74,26 @@
         <source>recommended</source>
         <translation>recommandé</translation>
     </message>
+    <message>
+        <source>No file fits here: about {needed} is needed, {free} is free.</source>
+        <translation>Aucun fichier ne tient ici : il faut ≈ {needed}, {free} sont libres.</translation>
+    </message>
+    <message>
+        <source>To download: about {size} (the checkpoint&apos;s 16-bit weights)</source>
+        <translation>À télécharger : environ {size} (les poids 16 bits du checkpoint)</translation>
+    </message>
+    <message>
+        <source>Result: about {size} in {quant}</source>
+        <translation>Résultat : environ {size} en {quant}</translation>
+    </message>
+    <message>
+        <source>Free disk: {size}</source>
+        <translation>Disque libre : {size}</translation>
+    </message>
+    <message>
+        <source>Download ({size})</source>
+        <translation>Télécharger ({size})</translation>
+    </message>
 </context>
 <context>
     <name>ChatController</name>
@@ -251,8 +271,8 @@
         <translation>Source</translation>
     </message>
     <message>
-        <source>A Vigogne checkpoint from the catalog</source>
-        <translation>Un checkpoint Vigogne du catalogue</translation>
+        <source>A Vigogne model from the catalog (to convert)</source>
+        <translation>Un modèle Vigogne du catalogue (à convertir)</translation>
     </message>
     <message>
         <source>A checkpoint folder on this computer</source>
@@ -317,6 +337,18 @@
     <message>
         <source>The result goes to {file}</source>
         <translation>Le résultat sera enregistré dans {file}</translation>
+    </message>
+    <message>
+        <source>Result: about {size}</source>
+        <translation>Résultat : environ {size}</translation>
+    </message>
+    <message>
+        <source>To download: about {size} (the checkpoint&apos;s 16-bit weights)</source>
+        <translation>À télécharger : environ {size} (les poids 16 bits du checkpoint)</translation>
+    </message>
+    <message>
+        <source>Free disk: {size}</source>
+        <translation>Disque libre : {size}</translation>
     </message>
     <message>
         <source>Choose the checkpoint&apos;s folder first.</source>
@@ -457,7 +489,7 @@
     </message>
     <message>
         <source>Tight</source>
-        <translation>Juste</translation>
+        <translation>Limite</translation>
     </message>
     <message>
         <source>Too big</source>
@@ -492,8 +524,16 @@
         <translation>Quantif.</translation>
     </message>
     <message>
-        <source>To convert</source>
-        <translation>À convertir</translation>
+        <source>Compatibility</source>
+        <translation>Compatibilité</translation>
+    </message>
+    <message>
+        <source>{quant} (to convert)</source>
+        <translation>{quant} (à convertir)</translation>
+    </message>
+    <message>
+        <source>App folder</source>
+        <translation>Dossier de l&apos;application</translation>
     </message>
     <message>
         <source>No ready GGUF file: converted on this computer, in {quant}.</source>
@@ -504,20 +544,16 @@
         <translation>Taille</translation>
     </message>
     <message>
+        <source>≈ {needed} needed, {free} free, context {n_ctx}</source>
+        <translation>≈ {needed} nécessaires, {free} libres, contexte {n_ctx}</translation>
+    </message>
+    <message>
         <source>Licence</source>
         <translation>Licence</translation>
     </message>
     <message>
-        <source>Fit</source>
-        <translation>Adapté</translation>
-    </message>
-    <message>
         <source>Added</source>
         <translation>Ajouté</translation>
-    </message>
-    <message>
-        <source>Vigogne</source>
-        <translation>Vigogne</translation>
     </message>
     <message>
         <source>Source</source>
@@ -574,12 +610,32 @@
 <context>
     <name>LibraryQuestions</name>
     <message>
+        <source>Cancel</source>
+        <translation>Annuler</translation>
+    </message>
+    <message>
         <source>Research use only</source>
         <translation>Usage de recherche uniquement</translation>
     </message>
     <message>
         <source>Use this model for research only?</source>
         <translation>Utiliser ce modèle uniquement pour la recherche ?</translation>
+    </message>
+    <message>
+        <source>Continue (research only)</source>
+        <translation>Continuer (recherche uniquement)</translation>
+    </message>
+    <message>
+        <source>{quant} needs about {needed} of free memory and {free} is free: it will not run on this computer as it is now. Download it anyway?</source>
+        <translation>{quant} demande environ {needed} de mémoire libre et {free} sont libres : il ne fonctionnera pas sur cet ordinateur en l&apos;état. Le télécharger quand même ?</translation>
+    </message>
+    <message>
+        <source>Too big for this computer</source>
+        <translation>Trop gros pour cet ordinateur</translation>
+    </message>
+    <message>
+        <source>Download anyway</source>
+        <translation>Télécharger quand même</translation>
     </message>
     <message numerus="yes">
         <source>Remove the folder {name} and its %n model(s) from the library? The files stay on disk: only the library forgets them.</source>
@@ -702,8 +758,12 @@
         <translation>Cet ordinateur : {free} libres sur {total}, {cores} cœurs, {gpu}</translation>
     </message>
     <message>
-        <source>Fit computed for a {n_ctx}-token context.</source>
-        <translation>Adaptation calculée pour un contexte de {n_ctx} jetons.</translation>
+        <source>{disk} free on disk</source>
+        <translation>{disk} libres sur le disque</translation>
+    </message>
+    <message>
+        <source>estimates for a {n_ctx}-token context</source>
+        <translation>estimations pour {n_ctx} jetons de contexte</translation>
     </message>
     <message>
         <source>Resuming the download of {file} ({size} already here)…</source>
@@ -786,15 +846,15 @@
     </message>
     <message>
         <source>Chat template</source>
-        <translation>Modèle de conversation</translation>
+        <translation>Gabarit de conversation</translation>
     </message>
     <message>
         <source>{count} tokens</source>
         <translation>{count} jetons</translation>
     </message>
     <message>
-        <source>Yes, in the file</source>
-        <translation>Oui, dans le fichier</translation>
+        <source>Built into the file</source>
+        <translation>intégré au fichier</translation>
     </message>
     <message>
         <source>No: the Vigogne format is chosen from the name</source>

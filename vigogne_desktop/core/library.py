@@ -110,9 +110,10 @@ class SkippedFile:
 def _damaged(file: Path) -> ModelFileError:
     return ModelFileError(
         say(
-            f"« {file.name} » est incomplet ou endommagé : téléchargez-le ou convertissez-le "
-            "à nouveau.",
-            f"“{file.name}” is incomplete or damaged: download or convert it again.",
+            f"« {file.name} » est endommagé (fichier GGUF illisible ou incomplet) : "
+            "téléchargez-le ou convertissez-le à nouveau.",
+            f"“{file.name}” is damaged (an unreadable or incomplete GGUF file): download or "
+            "convert it again.",
         )
     )
 

@@ -1,12 +1,14 @@
 """Convert a checkpoint to GGUF from the window: a catalog checkpoint, a local folder or a
 LoRA adapter and its base; a quantization (the recommended one pre-selected, each with its
-size); the converter child's progress, ETA and cancel; the result goes to the library.
+size and fit here); the converter child's progress, ETA and cancel; the result goes to the
+library.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -21,19 +23,23 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core import settings as paths
-from ..core.catalog import CatalogEntry, entries, recommended_quant
-from ..core.hardware import QUANT_LADDER, Machine, recommend_quant, shape_of
+from ..core.catalog import CatalogEntry, entries, entry_shape
+from ..core.hardware import QUANT_LADDER, Machine, ModelShape, recommend_quant, shape_of
 from .library_controller import ConvertRequest, LibraryController
 from .library_models import (
     FALLBACK_QUANT,
+    TOO_BIG,
     converted_size,
     duration_text,
+    fit_label,
+    fit_of,
     size_text,
 )
 from .library_questions import LibraryQuestions
@@ -93,7 +99,7 @@ class ConvertDialog(QDialog):
         self._accepted = entry.id if entry is not None else ""
         self.source = QComboBox()
         self.source.setAccessibleName(self.tr("Source"))
-        self.source.addItem(self.tr("A Vigogne checkpoint from the catalog"), CATALOG)
+        self.source.addItem(self.tr("A Vigogne model from the catalog (to convert)"), CATALOG)
         self.source.addItem(self.tr("A checkpoint folder on this computer"), FOLDER)
         self.source.addItem(self.tr("A LoRA adapter and its base model"), LORA)
         self.entry = QComboBox()
@@ -139,7 +145,7 @@ class ConvertDialog(QDialog):
         self.chat_button.clicked.connect(self._chat)
         self.close_button.clicked.connect(self.reject)
         form = QFormLayout()
-        form.addRow(self.tr("Convert"), self.source)
+        form.addRow(self.tr("Source"), self.source)
         form.addRow("", self.pages)
         form.addRow(self.tr("Quantization"), self.quant)
         buttons = QHBoxLayout()
@@ -156,11 +162,13 @@ class ConvertDialog(QDialog):
         layout.addLayout(buttons)
         self.resize(560, 340)
 
+        self._size_pages()
         self.source.currentIndexChanged.connect(self._source_changed)
         self.entry.currentIndexChanged.connect(self._offer_quants)
         self.quant.currentIndexChanged.connect(self._show_output)
         for field in (self.folder, self.adapter, self.base):
             field.editingFinished.connect(self._offer_quants)
+            field.textChanged.connect(self._show_output)
         controller.conversion_progress.connect(self._on_progress)
         controller.conversion_ended.connect(self._on_ended)
         # The recommendation needs the machine: probed by the library, or now.
@@ -195,18 +203,29 @@ class ConvertDialog(QDialog):
 
     # -- the choice ---------------------------------------------------------------------
 
+    def _size_pages(self) -> None:
+        """The stack as tall as the page shown, not as its tallest page (the LoRA one)."""
+        for n in range(self.pages.count()):
+            shown = n == self.pages.currentIndex()
+            policy = QSizePolicy.Policy.Preferred if shown else QSizePolicy.Policy.Ignored
+            page = self.pages.widget(n)
+            assert page is not None
+            page.setSizePolicy(policy, policy)
+        self.pages.adjustSize()
+
     def _source_changed(self) -> None:
         self.pages.setCurrentIndex(self.source.currentIndex())
+        self._size_pages()
+        self._say("")  # an error about the other source no longer applies
         self._offer_quants()
 
     def _catalog_entry(self) -> CatalogEntry | None:
         wanted = self.entry.currentData()
         return next((e for e in entries() if e.id == wanted), None)
 
-    def _sized(self) -> tuple[int | None, str | None]:
-        """The parameter count of what is converted, and the quantization recommended here."""
-        machine: Machine | None = self.controller.machine
-        n_ctx = self.controller.n_ctx
+    def _sized(self) -> tuple[int | None, ModelShape | None]:
+        """The parameter count of what is converted, and its shape for estimates (None where
+        the checkpoint's config is not readable yet)."""
         kind = self.source.currentData()
         entry = self._catalog_entry() if kind == CATALOG else None
         if kind == LORA:
@@ -217,40 +236,58 @@ class ConvertDialog(QDialog):
             folder = Path(self.folder.text().strip()) if kind == FOLDER else None
         if entry is not None:
             parameters = int(entry.parameters_b * 1e9)
-            best = recommended_quant(entry, machine, n_ctx) if machine else None
-            return parameters, best
+            size = converted_size(parameters, FALLBACK_QUANT)
+            return parameters, entry_shape(entry, size, FALLBACK_QUANT)
         if folder is None or not folder.is_dir():
             return None, None
         counted = checkpoint_parameters(folder)
         config = _config(folder)
         heads = _number(config, "num_attention_heads", "n_head")
-        if counted is None or machine is None or not heads:
+        if counted is None or not heads:
             return counted, None
         shape = shape_of(
             _number(config, "num_hidden_layers", "n_layer"),
             _number(config, "hidden_size", "d_model"),
             heads,
             _number(config, "num_key_value_heads") or None,
-            _number(config, "max_position_embeddings") or n_ctx,
+            _number(config, "max_position_embeddings") or self.controller.n_ctx,
             _number(config, "vocab_size"),
             converted_size(counted, FALLBACK_QUANT),
             FALLBACK_QUANT,
         )
-        return counted, recommend_quant(counted, shape, machine, n_ctx)
+        return counted, shape
 
     def _offer_quants(self) -> None:
-        parameters, best = self._sized()
+        """Each quantization with its size and its fit here; a too-big one is never
+        pre-selected."""
+        parameters, shape = self._sized()
+        machine: Machine | None = self.controller.machine
+        n_ctx = self.controller.n_ctx
+        best = None
+        if parameters and shape is not None and machine is not None:
+            best = recommend_quant(parameters, shape, machine, n_ctx)
         chosen = self.quant.currentData() if self.quant.count() else None
+        too_big: set[str] = set()
         self.quant.blockSignals(True)
         self.quant.clear()
         for quant in QUANTS:
             text = quant
             if parameters:
-                text += " — ≈ " + size_text(converted_size(parameters, quant))
+                size = converted_size(parameters, quant)
+                text += " — ≈ " + size_text(size)
+                if shape is not None and machine is not None:
+                    sized = replace(shape, file_size=size, quant=quant, repacked_bytes=None)
+                    level = fit_of(sized, n_ctx, machine, parameters).level
+                    text += " — " + fit_label(level)
+                    if level == TOO_BIG:
+                        too_big.add(quant)
             if quant == best:
                 text += " — " + self.tr("recommended for this computer")
             self.quant.addItem(text, quant)
-        pick = best or chosen or FALLBACK_QUANT
+        fitting = [q for q in QUANTS if q not in too_big]
+        pick = best or (chosen if chosen not in too_big else None) or FALLBACK_QUANT
+        if pick in too_big:
+            pick = fitting[0] if fitting else QUANT_LADDER[-1]
         self.quant.setCurrentIndex(max(0, self.quant.findData(pick)))
         self.quant.blockSignals(False)
         self._show_output()
@@ -274,8 +311,34 @@ class ConvertDialog(QDialog):
             number += 1
         return target
 
+    def _source_set(self) -> bool:
+        kind = self.source.currentData()
+        field = self.folder if kind == FOLDER else self.adapter
+        return kind == CATALOG or bool(field.text().strip())
+
     def _show_output(self) -> None:
-        self.output.setText(self.tr("The result goes to {file}").format(file=self._target()))
+        """Where the result goes (once there is a source to name it after), what it weighs,
+        what comes down the wire for a catalog model, and the free disk."""
+        if not self._source_set():
+            self.output.hide()
+            return
+        lines = [self.tr("The result goes to {file}").format(file=self._target())]
+        parameters, _shape = self._sized()
+        if parameters:
+            size = converted_size(parameters, str(self.quant.currentData()))
+            lines.append(self.tr("Result: about {size}").format(size=size_text(size)))
+            if self.source.currentData() == CATALOG:
+                # Vigogne checkpoints are f16/bf16: two bytes a parameter come down the wire.
+                lines.append(
+                    self.tr("To download: about {size} (the checkpoint's 16-bit weights)").format(
+                        size=size_text(2 * parameters)
+                    )
+                )
+        machine = self.controller.machine
+        if machine is not None and machine.free_disk is not None:
+            lines.append(self.tr("Free disk: {size}").format(size=size_text(machine.free_disk)))
+        self.output.setText("\n".join(lines))
+        self.output.show()
 
     def request(self) -> ConvertRequest | None:
         """What to convert, or None with the reason shown."""

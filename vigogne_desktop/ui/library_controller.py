@@ -137,7 +137,7 @@ class LibraryController(QObject):
                 key=lambda r: r.entry.status != "recommended",  # stable: the table's order
             )
             skipped: list[SkippedFile] = []
-            local = _local_rows(here, imported, presets, skipped)
+            local = _local_rows(here, imported, presets, n_ctx, skipped)
             return token, (here, n_ctx, catalog, local, skipped)
 
         run_in_background(self, scan, self._on_scanned, self.message.emit)
@@ -326,7 +326,11 @@ class LibraryController(QObject):
 
 
 def _local_rows(
-    machine: Machine, imported: list[Path], presets: dict[str, int], skipped: list[SkippedFile]
+    machine: Machine,
+    imported: list[Path],
+    presets: dict[str, int],
+    n_ctx: int,
+    skipped: list[SkippedFile],
 ) -> list[LocalRow]:
     """The models folder and added files first, then other apps' files not already listed."""
     models = local_models(paths.models_dir(), imported, skipped)
@@ -335,7 +339,12 @@ def _local_rows(
     # one set when it was imported.
     found = discover(hf_cache=Path(constants.HF_HUB_CACHE), skipped=skipped)
     models += [m for m in found if m.path.resolve() not in seen]
-    return [_local_row(m, machine, presets.get(m.path.name, 4096)) for m in models]
+    # Judged at the context it would run with: the user's, capped by what the model knows
+    # (the demo model's 512 tokens, not 4096).
+    return [
+        _local_row(m, machine, min(presets.get(m.path.name, n_ctx), m.context_length or n_ctx))
+        for m in models
+    ]
 
 
 def _local_row(model: LocalModel, machine: Machine, n_ctx: int) -> LocalRow:

@@ -18,19 +18,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.hardware import Machine
 from ..core.library import IMPORTED, MODELS
 from ..core.prompts import FORMATS
 from .i18n import decimal
 from .library_models import (
     FIT_COLOURS,
+    TOO_BIG,
     CatalogRow,
+    Fit,
     LocalRow,
     ReadyFile,
     fit_label,
     kind_label,
+    recommended_file,
     size_text,
     source_label,
 )
+
+FILES_SHOWN = 8  # ready files listed without scrolling (an entry has up to 11: the rest scroll)
 
 
 def _value() -> QLabel:
@@ -50,9 +56,13 @@ def _title() -> QLabel:
     return label
 
 
-def _fit_text(label: QLabel, level: str, reason: str) -> None:
-    label.setText(f"● {fit_label(level)}" + (f" — {reason}" if reason else ""))
-    label.setStyleSheet(f"color: {FIT_COLOURS[level]};")
+def _fit_text(label: QLabel, fit: Fit) -> None:
+    """« ● Adapté — ≈ 8,2 Go nécessaires, 24,7 Go libres, contexte 4096 », the advice in its
+    tooltip."""
+    figures = fit.figures()
+    label.setText(f"● {fit_label(fit.level)}" + (f" — {figures}" if figures else ""))
+    label.setToolTip(fit.estimate.reason if fit.estimate else "")
+    label.setStyleSheet(f"color: {FIT_COLOURS[fit.level]};")
 
 
 class CatalogDetail(QWidget):
@@ -64,6 +74,7 @@ class CatalogDetail(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.row: CatalogRow | None = None
+        self.machine: Machine | None = None  # for the free disk; set by the view
         self._busy = False
         self.title = _title()
         self.tag = QLabel()
@@ -72,10 +83,12 @@ class CatalogDetail(QWidget):
         self.parameters, self.prompt_format, self.repository = _value(), _value(), _value()
         self.licence = _value()
         self.licence.setAccessibleName(self.tr("Licence"))
+        self.fit = _value()
         self.files = QListWidget()
         self.files.setAccessibleName(self.tr("Ready GGUF files"))
-        self.files.setMaximumHeight(130)
         self.files.currentItemChanged.connect(self._update_buttons)
+        self.nothing_fits = _value()
+        self.nothing_fits.setObjectName("notice")
         self.no_files = QLabel(
             self.tr(
                 "No ready GGUF file exists for this model: convert it on this computer "
@@ -83,6 +96,7 @@ class CatalogDetail(QWidget):
             )
         )
         self.no_files.setWordWrap(True)
+        self.disk = _value()
         self.download_button = QPushButton(self.tr("Download"))
         self.download_button.clicked.connect(self._download)
         self.convert_button = QPushButton(self.tr("Convert…"))
@@ -104,10 +118,13 @@ class CatalogDetail(QWidget):
         layout.addWidget(self.tag)
         layout.addLayout(form)
         layout.addWidget(self.licence)
+        layout.addWidget(self.fit)
         self.files_heading = QLabel(self.tr("Ready GGUF files"))
         layout.addWidget(self.files_heading)
         layout.addWidget(self.files)
+        layout.addWidget(self.nothing_fits)
         layout.addWidget(self.no_files)
+        layout.addWidget(self.disk)
         layout.addLayout(buttons)
         layout.addStretch(1)
 
@@ -124,8 +141,14 @@ class CatalogDetail(QWidget):
             self.tr("{count} billion").format(count=decimal(entry.parameters_b, 0))
         )
         fmt = FORMATS.get(entry.format)
-        self.prompt_format.setText(fmt.title if fmt else entry.format)
-        self.repository.setText(f"{entry.repo} ({entry.revision})")
+        # The name only: the markers (« <|user|> ») would wrap inside a token; they are in
+        # the tooltip.
+        self.prompt_format.setText(fmt.title.split(" (")[0] if fmt else entry.format)
+        self.prompt_format.setToolTip(fmt.title if fmt else "")
+        # A break allowed after the owner: an unbroken repo id would widen the detail past
+        # the window at 960 px.
+        repo = entry.repo.replace("/", "/\u200b")
+        self.repository.setText(f"{repo} ({entry.revision})")
         # The catalog's sentence names the licence and says plainly when it is research only.
         self.licence.setText(("⚠ " if entry.research_only else "") + entry.licence_note)
         self.licence.setObjectName("notice" if entry.research_only else "")
@@ -133,20 +156,63 @@ class CatalogDetail(QWidget):
         self.files.clear()
         for file in row.files:
             text = f"{file.quant} — {size_text(file.size_bytes)} — {fit_label(file.fit.level)}"
-            if file is row.choice:
+            if file is recommended_file(row):
                 text += " — " + self.tr("recommended")
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, file)
-            item.setToolTip(f"{file.repo} · {file.filename}")
+            item.setToolTip(f"{file.repo} · {file.filename}\n{file.fit.figures()}")
             item.setForeground(QColor(FIT_COLOURS[file.fit.level]))
             self.files.addItem(item)
             if file is row.choice:
                 self.files.setCurrentItem(item)
+        # Every file at once where there is room, and the pre-selected one in sight.
+        rows = min(len(row.files), FILES_SHOWN)
+        self.files.setFixedHeight(
+            rows * self.files.sizeHintForRow(0) + 2 * self.files.frameWidth() + 8 if rows else 0
+        )
+        if self.files.currentItem() is not None:
+            self.files.scrollToItem(self.files.currentItem())
         has_files = bool(row.files)
         for widget in (self.files_heading, self.files, self.download_button):
             widget.setVisible(has_files)
         self.no_files.setVisible(not has_files)
+        self._say_nothing_fits(row)
+        self._say_disk(row)
         self.set_busy(busy)
+
+    def _say_nothing_fits(self, row: CatalogRow) -> None:
+        """No ready file fits: the smallest one's figures, so the user sees by how much."""
+        smallest = min(row.files, key=lambda f: f.fit.needed_bytes, default=None)
+        none_fits = smallest is not None and all(f.fit.level == TOO_BIG for f in row.files)
+        self.nothing_fits.setVisible(none_fits)
+        if smallest is not None and none_fits:
+            self.nothing_fits.setText(
+                self.tr("No file fits here: about {needed} is needed, {free} is free.").format(
+                    needed=size_text(smallest.fit.needed_bytes),
+                    free=size_text(smallest.fit.free_bytes),
+                )
+            )
+
+    def _say_disk(self, row: CatalogRow) -> None:
+        """What a download or a conversion takes on disk, beside what is free there."""
+        lines = []
+        if row.choice is None:
+            # Vigogne checkpoints are f16/bf16: two bytes a parameter come down the wire.
+            lines.append(
+                self.tr("To download: about {size} (the checkpoint's 16-bit weights)").format(
+                    size=size_text(2 * row.parameters)
+                )
+            )
+            lines.append(
+                self.tr("Result: about {size} in {quant}").format(
+                    size=size_text(row.size_bytes), quant=row.quant
+                )
+            )
+        free = self.machine.free_disk if self.machine is not None else None
+        if free is not None:
+            lines.append(self.tr("Free disk: {size}").format(size=size_text(free)))
+        self.disk.setText("\n".join(lines))
+        self.disk.setVisible(bool(lines))
 
     def selected_file(self) -> ReadyFile | None:
         item = self.files.currentItem()
@@ -159,7 +225,16 @@ class CatalogDetail(QWidget):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        self.download_button.setEnabled(not self._busy and self.selected_file() is not None)
+        file = self.selected_file()
+        self.download_button.setEnabled(not self._busy and file is not None)
+        self.download_button.setText(
+            self.tr("Download ({size})").format(size=size_text(file.size_bytes))
+            if file is not None
+            else self.tr("Download")
+        )
+        fit = file.fit if file is not None else (self.row.fit if self.row else None)
+        if fit is not None:
+            _fit_text(self.fit, fit)
 
     def _download(self) -> None:
         file = self.selected_file()
@@ -225,12 +300,11 @@ class LocalDetail(QWidget):
             else "—"
         )
         self.template.setText(
-            self.tr("Yes, in the file")
+            self.tr("Built into the file")
             if model.has_chat_template
             else self.tr("No: the Vigogne format is chosen from the name")
         )
-        estimate = row.fit.estimate
-        _fit_text(self.fit, row.fit.level, estimate.reason if estimate else "")
+        _fit_text(self.fit, row.fit)
         self.remove_button.setVisible(model.source == IMPORTED)
         self.delete_button.setVisible(model.source == MODELS)
 

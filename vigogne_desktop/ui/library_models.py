@@ -62,16 +62,35 @@ class Fit:
 
     level: str  # FITS, TIGHT, TOO_BIG or UNKNOWN
     estimate: FitEstimate | None = None
+    n_ctx: int = 0  # the context it was judged at
+    free_bytes: int = 0  # the RAM available when it was judged
+
+    @property
+    def needed_bytes(self) -> int:
+        """What must be free: the one figure shown and judged with (never the peak RSS)."""
+        return self.estimate.needed_bytes if self.estimate else 0
+
+    def figures(self) -> str:
+        """« ≈ 8,2 Go nécessaires, 24,7 Go libres, contexte 4096 »."""
+        if self.estimate is None:
+            return ""
+        return QCoreApplication.translate(
+            "Library", "≈ {needed} needed, {free} free, context {n_ctx}"
+        ).format(
+            needed=size_text(self.needed_bytes), free=size_text(self.free_bytes), n_ctx=self.n_ctx
+        )
 
 
 def fit_of(shape: ModelShape, n_ctx: int, machine: Machine, parameters: int | None = None) -> Fit:
-    """Fits, tight (it runs, without the margin a comfortable chat wants) or too big."""
+    """Fits, tight (it runs, without the margin a comfortable chat wants) or too big, judged
+    on the memory that must be free, as `estimate` judges `fits`."""
     found = estimate(shape, n_ctx, machine, parameters=parameters)
+    free = machine.available_ram
     if not found.fits:
-        return Fit(TOO_BIG, found)
-    margin = max(COMFORT_MIN, int(found.ram_bytes * COMFORT_SHARE))
-    comfortable = found.ram_bytes + margin <= machine.available_ram
-    return Fit(FITS if comfortable else TIGHT, found)
+        return Fit(TOO_BIG, found, n_ctx, free)
+    margin = max(COMFORT_MIN, int(found.needed_bytes * COMFORT_SHARE))
+    comfortable = found.needed_bytes + margin <= free
+    return Fit(FITS if comfortable else TIGHT, found, n_ctx, free)
 
 
 def fit_label(level: str) -> str:
@@ -143,7 +162,7 @@ def catalog_row(entry: CatalogEntry, machine: Machine, n_ctx: int) -> CatalogRow
 
 def _choose(files: tuple[ReadyFile, ...], best: str | None) -> ReadyFile | None:
     """The recommended quantization if it is ready; else the best ready one that fits;
-    else the smallest."""
+    else the smallest (pre-selected, never called recommended: see `recommended_file`)."""
     if not files:
         return None
     exact = [f for f in files if f.quant == best]
@@ -154,6 +173,12 @@ def _choose(files: tuple[ReadyFile, ...], best: str | None) -> ReadyFile | None:
     if fitting:
         return min(fitting, key=lambda f: (rank.get(f.quant, len(rank)), -f.size_bytes))
     return min(files, key=lambda f: f.size_bytes)
+
+
+def recommended_file(row: CatalogRow) -> ReadyFile | None:
+    """The file the library recommends: the pre-selected one, unless it is too big here."""
+    choice = row.choice
+    return choice if choice is not None and choice.fit.level != TOO_BIG else None
 
 
 @dataclass(frozen=True)
@@ -207,6 +232,9 @@ class _Table(QAbstractTableModel):
     def fit_column(self) -> int:
         return len(self.headings()) - 1
 
+    def size_column(self) -> int:
+        raise NotImplementedError
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.rows)
 
@@ -232,6 +260,9 @@ class _Table(QAbstractTableModel):
             return QColor(FIT_COLOURS[row.fit.level])
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.tooltip(row)
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == self.size_column():
+            # Sizes right-aligned, so their magnitudes line up.
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def tooltip(self, row: Any) -> str:
@@ -239,7 +270,7 @@ class _Table(QAbstractTableModel):
         if estimate is None:
             return ""
         needs = QCoreApplication.translate("Library", "Needs about {ram} of memory.").format(
-            ram=size_text(estimate.ram_bytes)
+            ram=size_text(row.fit.needed_bytes)
         )
         return f"{needs}\n{estimate.reason}" if estimate.reason else needs
 
@@ -255,15 +286,22 @@ class CatalogTable(_Table):
             QCoreApplication.translate("Library", "Size"),
             QCoreApplication.translate("Library", "Quant."),
             QCoreApplication.translate("Library", "Licence"),
-            QCoreApplication.translate("Library", "Fit"),
+            QCoreApplication.translate("Library", "Compatibility"),
         ]
+
+    def size_column(self) -> int:
+        return 1
 
     def cell(self, row: CatalogRow, column: int) -> str:
         entry, ready = row.entry, row.choice is not None
         return [
             f"★ {entry.name}" if entry.status == "recommended" else entry.name,
             size_text(row.size_bytes) if ready else f"≈ {size_text(row.size_bytes)}",
-            row.quant if ready else QCoreApplication.translate("Library", "To convert"),
+            row.quant
+            if ready
+            else QCoreApplication.translate("Library", "{quant} (to convert)").format(
+                quant=row.quant
+            ),
             _licence(entry),
             fit_label(row.fit.level),
         ][column]
@@ -311,7 +349,7 @@ def source_label(source: str) -> str:
     if source == "imported":
         return QCoreApplication.translate("Library", "Added")
     if source == "models":
-        return QCoreApplication.translate("Library", "Vigogne")
+        return QCoreApplication.translate("Library", "App folder")
     return SOURCES.get(source, source)
 
 
@@ -325,8 +363,11 @@ class LocalTable(_Table):
             QCoreApplication.translate("Library", "Architecture"),
             QCoreApplication.translate("Library", "Size"),
             QCoreApplication.translate("Library", "Quant."),
-            QCoreApplication.translate("Library", "Fit"),
+            QCoreApplication.translate("Library", "Compatibility"),
         ]
+
+    def size_column(self) -> int:
+        return 3
 
     def cell(self, row: LocalRow, column: int) -> str:
         model = row.model

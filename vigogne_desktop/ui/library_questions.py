@@ -1,5 +1,6 @@
-"""What the library asks before it acts: a research-only licence accepted, an added model
-removed from the list, a model file deleted; and the files it left out, explained.
+"""What the library asks before it acts: a research-only licence accepted, a file too big
+for this computer downloaded anyway, an added model removed from the list, a model file
+deleted; and the files it left out, explained.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from ..core.catalog import CatalogEntry
 from ..core.library import LocalModel, SkippedFile
-from .library_models import size_text
+from .library_models import TOO_BIG, ReadyFile, size_text
 
 
 class LibraryQuestions(QObject):
@@ -25,14 +26,38 @@ class LibraryQuestions(QObject):
         answer = QMessageBox.question(self.window, title, text)
         return answer == QMessageBox.StandardButton.Yes
 
+    def _go_on(self, title: str, text: str, go: str) -> bool:
+        """A question whose buttons say what they do (`go`, « Annuler »); Cancel by default."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self.window)
+        accept = box.addButton(go, QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(box.addButton(self.tr("Cancel"), QMessageBox.ButtonRole.RejectRole))
+        box.exec()
+        return box.clickedButton() is accept
+
     def licence_accepted(self, entry: CatalogEntry) -> bool:
         """A research-only model is fetched only once the user says it is for research."""
         if not entry.research_only:
             return True
-        return self._yes(
+        return self._go_on(
             self.tr("Research use only"),
             entry.licence_note + "\n\n" + self.tr("Use this model for research only?"),
+            self.tr("Continue (research only)"),
         )
+
+    def too_big_accepted(self, file: ReadyFile) -> bool:
+        """A file too big for this computer is downloaded only once the user has seen by how
+        much (for another computer, or after freeing memory)."""
+        if file.fit.level != TOO_BIG:
+            return True
+        text = self.tr(
+            "{quant} needs about {needed} of free memory and {free} is free: it will not run "
+            "on this computer as it is now. Download it anyway?"
+        ).format(
+            quant=file.quant,
+            needed=size_text(file.fit.needed_bytes),
+            free=size_text(file.fit.free_bytes),
+        )
+        return self._go_on(self.tr("Too big for this computer"), text, self.tr("Download anyway"))
 
     def removal_confirmed(self, added: str, models: int) -> bool:
         """An added file, or a folder and each model in it: the library forgets, the disk keeps."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableView,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -69,6 +68,7 @@ def _table(model: LibraryFilter, name: str) -> QTableView:
     # narrow scrolls sideways rather than cut a model's name.
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setStretchLastSection(True)
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     return table
 
 
@@ -96,7 +96,8 @@ class LibraryView(QWidget):
         self.local_table = _table(self.local_filter, self.tr("Models on this computer"))
         self.catalog_table.selectionModel().selectionChanged.connect(self._on_catalog_selected)
         self.local_table.selectionModel().selectionChanged.connect(self._on_local_selected)
-        self.local_table.doubleClicked.connect(self._chat_with_selected)
+        # Enter, or a double click (the platform's activation), opens the chat.
+        self.local_table.activated.connect(self._chat_with_selected)
         lists = QSplitter(Qt.Orientation.Vertical)
         for title, table in (
             (self.tr("Vigogne catalog"), self.catalog_table),
@@ -125,6 +126,7 @@ class LibraryView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(self.bar)
         layout.addWidget(self.splitter, 1)
+        self._order_tabs()
 
     # -- building ------------------------------------------------------------------------
 
@@ -140,9 +142,8 @@ class LibraryView(QWidget):
         self.kind.currentIndexChanged.connect(self._filter)
         self.fitting = QCheckBox(self.tr("Fits this computer"))
         self.fitting.toggled.connect(self._filter)
-        self.add_button = QToolButton()
-        self.add_button.setText(self.tr("Add models…"))
-        self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # A push button draws its menu arrow clear of the text (a tool button's touched it).
+        self.add_button = QPushButton(self.tr("Add models…"))
         menu = QMenu(self.add_button)
         menu.addAction(self.tr("GGUF files…"), self._add_files)
         menu.addAction(self.tr("A folder…"), self._add_folder)
@@ -183,11 +184,14 @@ class LibraryView(QWidget):
         self.details = QStackedWidget()
         for page in (self.empty, self.catalog_detail, self.local_detail):
             self.details.addWidget(page)
+        self.details.currentChanged.connect(self._size_details)
+        self._size_details()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.details)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the buttons inside
         scroll.viewport().setAutoFillBackground(False)  # the window's colour, in both themes
         self.details.setAutoFillBackground(False)
         # Errors and the running download, under the detail: where the user just clicked.
@@ -221,6 +225,33 @@ class LibraryView(QWidget):
         layout.addWidget(self.transfer)
         return side
 
+    def _size_details(self) -> None:
+        """The detail as wide as the page shown: a hidden page's long path would otherwise
+        push the shown one past the window's edge."""
+        for page in (self.empty, self.catalog_detail, self.local_detail):
+            shown = page is self.details.currentWidget()
+            policy = QSizePolicy.Policy.Preferred if shown else QSizePolicy.Policy.Ignored
+            page.setSizePolicy(policy, policy)
+
+    def _order_tabs(self) -> None:
+        """Each list, then the buttons of its detail: Tab follows the eye."""
+        chain = (
+            self.kind,
+            self.fitting,
+            self.catalog_table,
+            self.catalog_detail.download_button,
+            self.catalog_detail.convert_button,
+            self.local_table,
+            self.local_detail.chat_button,
+            self.local_detail.remove_button,
+            self.local_detail.delete_button,
+            self.add_button,
+            self.convert_button,
+            self.skipped_button,
+        )
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+
     def observe(self, library: LibraryController) -> None:
         """Show what the library's controller says; hand it what the user asks."""
         self._library = library
@@ -250,17 +281,20 @@ class LibraryView(QWidget):
             if machine.gpu_offload and machine.gpus
             else self.tr("no GPU")
         )
-        self.machine_label.setText(
+        parts = [
             self.tr("This computer: {free} free of {total}, {cores} cores, {gpu}").format(
                 free=size_text(machine.available_ram),
                 total=size_text(machine.total_ram),
                 cores=machine.physical_cores,
                 gpu=gpu,
             )
-        )
-        self.machine_label.setToolTip(
-            self.tr("Fit computed for a {n_ctx}-token context.").format(n_ctx=n_ctx)
-        )
+        ]
+        if machine.free_disk is not None:
+            parts.append(self.tr("{disk} free on disk").format(disk=size_text(machine.free_disk)))
+        # What « Adapté » is judged for: the user's context, as each row's estimate.
+        parts.append(self.tr("estimates for a {n_ctx}-token context").format(n_ctx=n_ctx))
+        self.machine_label.setText(" · ".join(parts))
+        self.catalog_detail.machine = machine
 
     def set_catalog(self, rows: list[CatalogRow]) -> None:
         row = self.catalog_detail.row
@@ -378,13 +412,17 @@ class LibraryView(QWidget):
         self.local_detail.show_row(indexes[0].data(RowRole))
         self.details.setCurrentWidget(self.local_detail)
 
-    def _chat_with_selected(self) -> None:
-        if self.local_detail.row is not None:
-            self.chat_requested.emit(str(self.local_detail.row.model.path))
+    def _chat_with_selected(self, index: QModelIndex) -> None:
+        row = index.data(RowRole)
+        if isinstance(row, LocalRow):
+            self.chat_requested.emit(str(row.model.path))
 
     def _download(self, file: ReadyFile) -> None:
+        """A too-big file is asked about with its figures; a research-only one, its licence."""
         row = self.catalog_detail.row
-        if row is not None and self.questions.licence_accepted(row.entry):
+        if row is None or not self.questions.too_big_accepted(file):
+            return
+        if self.questions.licence_accepted(row.entry):
             self.show_message("")
             self.download_requested.emit(file)
 
