@@ -153,7 +153,9 @@ def test_the_window_in_english_shows_english_errors(  # type: ignore[no-untyped-
         fake.write_text("nothing")
         window.load_model(str(fake))
         qtbot.waitUntil(lambda: not window.session.loading, timeout=30000)
-        assert window.status.text() == (
+        # The error shows in the banner over the chat; the status bar says what is loaded.
+        assert window.status.text() == "No model is loaded."
+        assert window.banner.text.text() == (
             "“fake.gguf” is not a GGUF model: choose a .gguf file, or convert the model with "
             "vigogne-convert first."
         )

@@ -294,10 +294,10 @@ def test_a_crashed_engine_is_shown_with_a_restart_button(qtbot, ready: MainWindo
     assert pid is not None
     os.kill(pid, 9)
     qtbot.waitUntil(window.banner.isVisible, timeout=10000)
-    assert window.restart_button.isVisible() and not window.send_button.isEnabled()
-    assert window.banner_text.text().endswith(".") and "\n" not in window.banner_text.text()
+    assert window.banner.restart_button.isVisible() and not window.send_button.isEnabled()
+    assert window.banner.text.text().endswith(".") and "\n" not in window.banner.text.text()
     assert window.messages.messages[-1].status == "unfinished"  # what was written is kept
-    qtbot.mouseClick(window.restart_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.banner.restart_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.session.loading, timeout=30000)
     assert window.send_button.isEnabled(), window.status.text()
     assert not window.banner.isVisible()

@@ -48,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--max-tokens", type=int, default=512)
     chat.add_argument("--temperature", type=float, default=0.1, help="0 means greedy decoding")
     chat.add_argument("--seed", type=int)
-    chat.add_argument("--n-ctx", type=int, default=4096)
+    chat.add_argument(
+        "--n-ctx", type=int, help="context in tokens (default: the model's own, memory allowing)"
+    )
     chat.add_argument("--threads", type=int)
     chat.add_argument("--gpu-layers", type=int, default=0)
     models_command.add_parser(commands)

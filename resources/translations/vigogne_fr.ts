@@ -96,6 +96,21 @@
     </message>
 </context>
 <context>
+    <name>ChatBanner</name>
+    <message>
+        <source>Restart the engine</source>
+        <translation>Relancer le moteur</translation>
+    </message>
+    <message>
+        <source>Choose another file…</source>
+        <translation>Choisir un autre fichier…</translation>
+    </message>
+    <message>
+        <source>Dismiss</source>
+        <translation>Fermer</translation>
+    </message>
+</context>
+<context>
     <name>ChatController</name>
     <message>
         <source>Reading the prompt…</source>
@@ -422,8 +437,16 @@
         <translation>Connecté.</translation>
     </message>
     <message>
+        <source>{model} is still loaded.</source>
+        <translation>{model} reste chargé.</translation>
+    </message>
+    <message>
         <source>No model loaded</source>
         <translation>Aucun modèle chargé</translation>
+    </message>
+    <message>
+        <source>No model is loaded.</source>
+        <translation>Aucun modèle n&apos;est chargé.</translation>
     </message>
     <message>
         <source>Wait for the reply to end, or stop it, before changing model.</source>
@@ -884,14 +907,6 @@
         <translation>Le fichier d&apos;historique était endommagé : il a été conservé sous le nom {file} et un nouveau a été commencé.</translation>
     </message>
     <message>
-        <source>Restart the engine</source>
-        <translation>Relancer le moteur</translation>
-    </message>
-    <message>
-        <source>Dismiss</source>
-        <translation>Fermer</translation>
-    </message>
-    <message>
         <source>Editing a message: sending replaces what follows it (Esc cancels).</source>
         <translation>Modification d&apos;un message : l&apos;envoyer remplace la suite (Échap pour annuler).</translation>
     </message>
@@ -1213,6 +1228,10 @@
     <message>
         <source>A new language applies at the next start.</source>
         <translation>Une nouvelle langue s&apos;applique au prochain démarrage.</translation>
+    </message>
+    <message>
+        <source>Automatic (the model&apos;s context)</source>
+        <translation>Automatique (contexte du modèle)</translation>
     </message>
     <message>
         <source>Context window</source>

@@ -203,13 +203,31 @@ class LocalEngine:
     # -- the Engine interface --------------------------------------------------------
 
     def load(self, path: str, settings: LoadSettings | None = None) -> ModelInfo:
-        """Load (or switch to) a GGUF model. Blocks until it is ready or has failed."""
+        """Load (or switch to) a GGUF model. Blocks until it is ready or has failed.
+
+        A file that is not a GGUF is refused before anything changes; if llama.cpp cannot
+        load the new file, the worker loads the previous model again, and `model` still
+        names it (None if even that failed).
+        """
         checked = quick_check(path)
         self.start()
-        info = self._call(LoadRequest(str(checked), settings or LoadSettings()))
+        try:
+            info = self._call(LoadRequest(str(checked), settings or LoadSettings()))
+        except errors.ModelLoadError:
+            if self.model is not None and not self._has_model():
+                self.model = None
+            raise
         assert isinstance(info, ModelInfo)
         self.model = info
         return info
+
+    def _has_model(self) -> bool:
+        """Whether the worker holds a model now (it answers a tokenize only then)."""
+        try:
+            self._call(TokenizeRequest(""))
+        except errors.VigogneError:
+            return False
+        return True
 
     def unload(self) -> None:
         if self.alive and self.model is not None:

@@ -18,7 +18,7 @@ Message = dict[str, str]
 class LoadSettings:
     """How llama.cpp loads a model: the model's settings, not a conversation's."""
 
-    n_ctx: int = 4096
+    n_ctx: int | None = None  # None: the model's trained context, capped by memory
     n_threads: int | None = None  # None: llama.cpp's default for this machine
     n_batch: int = 512
     n_gpu_layers: int = 0
@@ -77,7 +77,9 @@ class ModelInfo:
     load_seconds: float
     metadata: dict[str, str]
     gpu_layers: int = 0  # layers llama.cpp runs on the GPU
-    load_note: str = ""  # one sentence when the load fell back (fewer GPU layers, CPU only)
+    # One sentence when the load fell back (fewer GPU layers, CPU only) or the context asked
+    # for is past the model's trained one.
+    load_note: str = ""
 
 
 # -- the chat events every engine streams ------------------------------------------------

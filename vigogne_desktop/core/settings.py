@@ -57,7 +57,7 @@ class Endpoint:
 class ModelPreset:
     """How one model file is loaded (its load settings, not a conversation's)."""
 
-    n_ctx: int = 4096
+    n_ctx: int | None = None  # None: the model's trained context, capped by memory
     n_threads: int | None = None
     n_gpu_layers: int = 0
 

@@ -26,6 +26,7 @@ from converters.messages import say
 from converters.templates import DEFAULT_FORMAT, FORMATS
 
 from .child import StderrTail, child_command
+from .context_size import context_for
 from .errors import RemoteError
 from .library import quick_check
 from .prompts import AUTO, SpecialTokens, build_prompt, format_for_file, resolve_format
@@ -91,6 +92,7 @@ def start_sharing(
     settings = settings or LoadSettings()
     prompt_format = prompt_format or settings.prompt_format
     resolve_format(prompt_format)  # an unknown name fails here, in one sentence
+    n_ctx, _ = context_for(path, settings.n_ctx)  # the same context the local engine takes
     port = port or _free_port(host)
     api_key = secrets.token_urlsafe(24)
     command = child_command(
@@ -108,7 +110,7 @@ def start_sharing(
         "--alias",
         model_alias,
         "--n-ctx",
-        str(settings.n_ctx),
+        str(n_ctx),
         "--n-gpu-layers",
         str(settings.n_gpu_layers),
         "--n-batch",
@@ -125,7 +127,7 @@ def start_sharing(
         f"http://{url_host}:{port}/v1",
         api_key,
         model_alias,
-        settings.n_ctx,
+        n_ctx,
         process,
         StderrTail(process.stderr),
     )

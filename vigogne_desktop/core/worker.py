@@ -24,6 +24,7 @@ import numpy.typing as npt
 from converters.messages import say
 from converters.templates import MAX_ROUNDS_KEY
 
+from .context_size import context_for
 from .errors import EngineNotReady, GenerationError, ModelLoadError, VigogneError
 from .library import diagnose, quick_check
 from .prompts import (
@@ -124,6 +125,7 @@ class Worker:
         self._format: FormatChoice | None = None
         self._special = SpecialTokens("", "")
         self._max_rounds = 0  # 0: the model takes any number of rounds
+        self._loaded: LoadRequest | None = None  # what the model in memory was loaded from
 
     # -- transport -----------------------------------------------------------------
 
@@ -179,22 +181,37 @@ class Worker:
             self._llm.close()
             self._llm = None
             self._format = None
+            self._loaded = None
 
     def load(self, request: LoadRequest) -> ModelInfo:
+        """Load `request`'s model; if llama.cpp fails, the previous model is loaded again."""
+        previous = self._loaded
+        try:
+            return self._load(request)
+        except ModelLoadError:
+            if previous is not None and self._llm is None:
+                # The user keeps a working model: the failure says only what was wrong
+                # with the new file. If even the old one fails now, none is loaded.
+                with contextlib.suppress(VigogneError):
+                    self._load(previous)
+            raise
+
+    def _load(self, request: LoadRequest) -> ModelInfo:
         from llama_cpp import Llama, llama_supports_gpu_offload
 
         # A CPU-only llama.cpp ignores n_gpu_layers: say 0, as it is.
         requested_layers = request.settings.n_gpu_layers if llama_supports_gpu_offload() else 0
 
-        path = quick_check(request.path)
+        path = quick_check(request.path)  # a file that is no GGUF never unloads the current one
         settings = request.settings
+        n_ctx, context_note = context_for(path, settings.n_ctx)
         self.unload()
         started = time.perf_counter()
 
         def load_with(layers: int) -> Any:
             return Llama(
                 model_path=str(path),
-                n_ctx=settings.n_ctx,
+                n_ctx=n_ctx,
                 n_threads=settings.n_threads,
                 n_batch=settings.n_batch,
                 n_gpu_layers=layers,
@@ -221,7 +238,7 @@ class Worker:
         choice = format_for_file(settings.prompt_format, metadata, path, settings.default_format)
         self._special = SpecialTokens.of(llm)
         self._max_rounds = int(metadata.get(MAX_ROUNDS_KEY, "0") or 0)
-        self._llm, self._format = llm, choice
+        self._llm, self._format, self._loaded = llm, choice, request
         architecture = metadata.get("general.architecture", "")
         file_type = metadata.get("general.file_type", "")
         if file_type.isdigit():
@@ -239,7 +256,7 @@ class Worker:
             load_seconds=load_seconds,
             metadata={k: v for k, v in metadata.items() if len(v) < 4096},
             gpu_layers=gpu_layers,
-            load_note=note,
+            load_note=" ".join(n for n in (context_note, note) if n),
         )
 
     def _require_model(self) -> Any:

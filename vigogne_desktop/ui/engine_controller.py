@@ -30,6 +30,7 @@ class EngineController(QObject):
     context = Signal(str)
     models_found = Signal(list, str)  # the models on this computer, the current one
     loaded = Signal()  # a local model is ready
+    load_failed = Signal(str)  # the sentence saying why, for the banner over the chat
 
     def __init__(self, session: Session, engine: EngineThread) -> None:
         super().__init__()
@@ -122,8 +123,7 @@ class EngineController(QObject):
         session.settings.last_model = info.path
         self.save_settings()
         self.progress_ended.emit()
-        quant = f" · {info.file_type}" if info.file_type else ""
-        self.model_named.emit(f"{info.name}{quant} · {info.prompt_format}")
+        self._name(info)
         ready = self.tr("Model ready (loaded in {seconds} s).").format(
             seconds=decimal(info.load_seconds)
         )
@@ -144,11 +144,25 @@ class EngineController(QObject):
         self.context.emit("")
         self.changed.emit()
 
-    def _on_load_failed(self, message: str) -> None:
-        self.session.loading = False
+    def _name(self, info: ModelInfo) -> None:
+        quant = f" · {info.file_type}" if info.file_type else ""
+        self.model_named.emit(f"{info.name}{quant} · {info.prompt_format}")
+
+    def _on_load_failed(self, message: str, kept: ModelInfo | None) -> None:
+        """The engine keeps the model it had when a new file fails: the window says which."""
+        session = self.session
+        session.loading = False
+        session.model = kept
+        session.model_path = kept.path if kept is not None else ""
         self.progress_ended.emit()
-        self.status.emit(message)
-        self.model_named.emit(self.tr("No model loaded"))
+        if kept is not None:
+            self._name(kept)
+            self.status.emit(self.tr("{model} is still loaded.").format(model=kept.name))
+        else:
+            self.model_named.emit(self.tr("No model loaded"))
+            self.status.emit(self.tr("No model is loaded."))
+        self.load_failed.emit(message)
+        self.refresh_models()  # the picker names the model really loaded
         self.changed.emit()
 
     def choose(self, path: str) -> bool:
@@ -158,7 +172,8 @@ class EngineController(QObject):
                 self.tr("Wait for the reply to end, or stop it, before changing model.")
             )
             return False
-        if path != self.session.model_path or self.session.remote_name:
+        session = self.session
+        if path != session.model_path or session.remote_name or session.model is None:
             self.load_model(path)
         return True
 

@@ -24,7 +24,7 @@ from ..core.settings import Endpoint
 
 class EngineWorker(QObject):
     loaded = Signal(object)  # ModelInfo
-    load_failed = Signal(str)
+    load_failed = Signal(str, object)  # message, the ModelInfo still loaded (or None)
     remote_ready = Signal(str, str)  # endpoint name, model name
     started = Signal(object)  # ChatStarted
     chunk = Signal(str)
@@ -42,7 +42,7 @@ class EngineWorker(QObject):
         try:
             info: ModelInfo = self.local.load(path, settings)
         except VigogneError as exc:
-            self.load_failed.emit(str(exc))
+            self.load_failed.emit(str(exc), self.local.model)
             return
         self.loaded.emit(info)
 
@@ -54,7 +54,8 @@ class EngineWorker(QObject):
             )
             model = remote.model_name()
         except VigogneError as exc:
-            self.load_failed.emit(str(exc))
+            # The engine in use goes on: the local model, if it is the one.
+            self.load_failed.emit(str(exc), self.local.model if self.active is self.local else None)
             return
         if self.active is not self.local:
             self.active.close()

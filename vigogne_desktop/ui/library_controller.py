@@ -18,6 +18,7 @@ from PySide6.QtCore import QFile, QObject, QThread, Signal, Slot
 
 from ..core import settings as paths
 from ..core.catalog import by_id, entries
+from ..core.context_size import FALLBACK
 from ..core.conversion import Conversion
 from ..core.downloads import download_file, partial_bytes
 from ..core.errors import DownloadCancelled, VigogneError
@@ -110,8 +111,11 @@ class LibraryController(QObject):
 
     @property
     def n_ctx(self) -> int:
-        """The context the user chats with: the current model's setting (4096 by default)."""
-        return self.session.settings.preset(self.session.model_path).n_ctx
+        """The context fits are judged at: the current model's setting, if one is set.
+
+        Automatic (None) is judged at FALLBACK tokens, capped by each local model's own.
+        """
+        return self.session.settings.preset(self.session.model_path).n_ctx or FALLBACK
 
     @property
     def downloading(self) -> bool:
@@ -128,7 +132,7 @@ class LibraryController(QObject):
         self._scan_token += 1
         token, n_ctx, settings = self._scan_token, self.n_ctx, self.session.settings
         imported = [Path(p) for p in settings.imported_models]
-        presets = {path: settings.preset(path).n_ctx for path in settings.presets}
+        presets = {name: p.n_ctx for name, p in settings.presets.items() if p.n_ctx}
 
         def scan() -> tuple[int, Scan]:
             here = machine or probe(paths.models_dir())

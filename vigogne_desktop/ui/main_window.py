@@ -14,7 +14,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -33,6 +32,7 @@ from ..core.history import History, SearchHit, default_path
 from ..core.history_writer import HistoryWriter
 from ..core.protocol import LoadSettings
 from ..core.settings import AppSettings
+from .chat_banner import ChatBanner
 from .chat_controller import ChatController
 from .chat_view import ChatView
 from .composer import Composer
@@ -119,17 +119,7 @@ class MainWindow(QMainWindow):
     # -- building ------------------------------------------------------------------------
 
     def _build_chat_tab(self) -> None:
-        self.banner = QFrame()
-        self.banner.setObjectName("banner")
-        self.banner_text = QLabel()
-        self.banner_text.setWordWrap(True)
-        self.restart_button = QPushButton(self.tr("Restart the engine"))
-        self.dismiss_button = QPushButton(self.tr("Dismiss"))
-        banner_row = QHBoxLayout(self.banner)
-        banner_row.addWidget(self.banner_text, 1)
-        banner_row.addWidget(self.restart_button)
-        banner_row.addWidget(self.dismiss_button)
-        self.banner.hide()
+        self.banner = ChatBanner()
         self.edit_bar = QLabel(
             self.tr("Editing a message: sending replaces what follows it (Esc cancels).")
         )
@@ -232,8 +222,8 @@ class MainWindow(QMainWindow):
         self.composer.submitted.connect(self.send)
         self.send_button.clicked.connect(self.send)
         self.stop_button.clicked.connect(chat.stop)
-        self.restart_button.clicked.connect(self._restart_engine)
-        self.dismiss_button.clicked.connect(self.banner.hide)
+        self.banner.restart_requested.connect(self._restart_engine)
+        self.banner.choose_requested.connect(self.choose_model)
         self.undo_button.clicked.connect(conversations.undo_delete)
         self.sidebar.new_requested.connect(self.new_conversation)
         self.sidebar.conversation_selected.connect(conversations.open_conversation)
@@ -278,6 +268,7 @@ class MainWindow(QMainWindow):
         engines.models_found.connect(self.panel.set_models)
         self.library.local_ready.connect(self.panel.show_library_models)
         engines.loaded.connect(self.banner.hide)
+        engines.load_failed.connect(self.banner.show_load_failure)
         engines.loaded.connect(self.sharing.model_loaded)
         conversations.shown.connect(self._on_conversation_shown)
         conversations.settings_shown.connect(self.panel.show_settings)
@@ -438,9 +429,7 @@ class MainWindow(QMainWindow):
             self.composer.setFocus()
 
     def _on_engine_failed(self, message: str, crashed: bool) -> None:
-        self.banner_text.setText(message)
-        self.restart_button.setVisible(crashed and bool(self.session.model_path))
-        self.banner.show()
+        self.banner.show_crash(message, crashed and bool(self.session.model_path))
         if crashed:
             self.model_label.setText(self.tr("The engine stopped"))
         self.speed_label.clear()

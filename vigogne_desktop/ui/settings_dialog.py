@@ -94,9 +94,11 @@ class SettingsDialog(QDialog):
         page = QWidget()
         preset = self.settings.preset(self.model_path)
         self.n_ctx = QSpinBox()
-        self.n_ctx.setRange(256, 131072)
+        self.n_ctx.setRange(0, 131072)
         self.n_ctx.setSingleStep(512)
-        self.n_ctx.setValue(preset.n_ctx)
+        # 0 stands for "the model's own context" (None in the preset).
+        self.n_ctx.setSpecialValueText(self.tr("Automatic (the model's context)"))
+        self.n_ctx.setValue(preset.n_ctx or 0)
         self.n_ctx.setAccessibleName(self.tr("Context window"))
         self.threads = QSpinBox()
         self.threads.setRange(0, os.cpu_count() or 64)
@@ -251,7 +253,7 @@ class SettingsDialog(QDialog):
         )
         if self.model_path:
             result.presets[os.path.basename(self.model_path)] = ModelPreset(
-                self.n_ctx.value(), self.threads.value() or None, self.gpu_layers.value()
+                self.n_ctx.value() or None, self.threads.value() or None, self.gpu_layers.value()
             )
         self.applied.emit(result)
         self.accept()
