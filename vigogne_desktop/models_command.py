@@ -127,12 +127,14 @@ def _ready_files(entry: catalog.CatalogEntry) -> dict[str, tuple[str, str, str, 
     }
 
 
-def _choose_quant(entry: catalog.CatalogEntry, quant: str | None, n_ctx: int = 4096) -> str:
+def _choose_quant(
+    entry: catalog.CatalogEntry, quant: str | None, n_ctx: int, machine: hardware.Machine
+) -> str:
     """The quantization asked for; else the best ready one at or below this machine's
     recommendation (or the recommendation itself when there is no ready GGUF)."""
     if quant:
         return quant.upper()
-    recommended = _recommended(entry, n_ctx)
+    recommended = catalog.recommended_quant(entry, machine, n_ctx)
     ready = _ready_files(entry)
     if not ready:
         return recommended or "Q4_K_M"
@@ -157,7 +159,7 @@ def _pick_file(entry: catalog.CatalogEntry, quant: str | None) -> tuple[str, str
                 f"{entry.repo} --revision {entry.revision} -o {entry.id}.gguf --quant Q4_K_M”.",
             )
         )
-    wanted = _choose_quant(entry, quant)
+    wanted = quant.upper() if quant else _choose_quant(entry, None, 4096, _machine())
     if wanted not in ready:
         choices = ", ".join(ready)
         raise CommandError(
@@ -182,8 +184,8 @@ def _bits(quant: str) -> float:
     return BITS_PER_WEIGHT[quant]
 
 
-def _recommended(entry: catalog.CatalogEntry, n_ctx: int = 4096) -> str | None:
-    return catalog.recommended_quant(entry, hardware.probe(models_dir()), n_ctx)
+def _machine() -> hardware.Machine:
+    return hardware.probe(models_dir())
 
 
 def _pull(spec: str, quant: str | None, as_json: bool) -> int:
@@ -234,7 +236,7 @@ def _pull(spec: str, quant: str | None, as_json: bool) -> int:
 
 
 def _fit(model: str, n_ctx: int, quant: str | None, as_json: bool) -> int:
-    machine = hardware.probe(models_dir())
+    machine = _machine()
     if Path(model).exists():
         shape = hardware.shape_from_gguf(model)
         parameters = None
@@ -250,7 +252,7 @@ def _fit(model: str, n_ctx: int, quant: str | None, as_json: bool) -> int:
                 )
             )
         parameters = int(entry.parameters_b * 1e9)
-        chosen = _choose_quant(entry, quant, n_ctx)
+        chosen = _choose_quant(entry, quant, n_ctx, machine)
         ready = _ready_files(entry)
         size = ready[chosen][3] if chosen in ready else int(parameters * _bits(chosen) / 8)
         shape = catalog.entry_shape(entry, size, chosen)
