@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,6 +67,19 @@ def home(
     monkeypatch.setenv("VIGOGNE_DESKTOP_HOME", str(tmp_path / "home"))
     app_language("en")
     return tmp_path / "home"
+
+
+@pytest.fixture
+def window(qtbot, home: Path) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """The real main window on a fresh data folder, shown; closed after the test."""
+    from vigogne_desktop.core.settings import AppSettings
+    from vigogne_desktop.ui.main_window import MainWindow
+
+    win = MainWindow(AppSettings())
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
 
 
 @pytest.fixture(scope="module")

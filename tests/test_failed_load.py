@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ from PySide6.QtWidgets import QFileDialog
 from vigogne_desktop.core import LocalEngine
 from vigogne_desktop.core.errors import ModelFileError, ModelLoadError
 from vigogne_desktop.core.protocol import ChatFinished, LoadSettings, SamplingParams, TextChunk
-from vigogne_desktop.core.settings import AppSettings
 from vigogne_desktop.ui.main_window import MainWindow
 
 SMALL = LoadSettings(n_ctx=512, n_threads=2, seed=3)
@@ -58,15 +56,6 @@ def test_a_bad_file_leaves_the_loaded_model_answering(
         assert engine.pid == pid  # the same child: the old model was loaded again, not restarted
         assert engine.model is not None and engine.model.path == good.path
         assert answer(engine)
-
-
-@pytest.fixture
-def window(qtbot, home: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    win = MainWindow(AppSettings())
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
 
 
 @pytest.mark.parametrize("bad", ["not_gguf", "truncated_gguf"])

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,15 +20,6 @@ from vigogne_desktop.core.sharing import start_sharing
 from vigogne_desktop.ui.main_window import MainWindow
 
 SMALL = LoadSettings(n_ctx=1024, n_threads=2, seed=3)
-
-
-@pytest.fixture
-def window(qtbot, home: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    win = MainWindow(AppSettings())
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
 
 
 @pytest.fixture
