@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +51,43 @@ def update(ts: Path) -> None:
     )
 
 
+def known_translations(ts: Path) -> dict[str, ET.Element]:
+    """Every finished translation of `ts`, by its English text, whatever its context."""
+    if not ts.exists():
+        return {}
+    known: dict[str, ET.Element] = {}
+    for message in ET.parse(ts).getroot().iter("message"):
+        source, translation = message.find("source"), message.find("translation")
+        if source is None or translation is None or translation.get("type"):
+            continue
+        known.setdefault(source.text or "", translation)
+    return known
+
+
+def carry_over(ts: Path, known: dict[str, ET.Element]) -> int:
+    """Fill the unfinished messages of `ts` whose text was translated before in another
+    class: code moved to a new class keeps its French. Returns how many were filled."""
+    tree = ET.parse(ts)
+    filled = 0
+    for message in tree.getroot().iter("message"):
+        source, translation = message.find("source"), message.find("translation")
+        if source is None or translation is None or translation.get("type") != "unfinished":
+            continue
+        before = known.get(source.text or "")
+        if before is None or bool(list(before)) != bool(list(translation)):
+            continue  # never translated, or a plural form against a plain one
+        message.remove(translation)
+        message.append(before)
+        filled += 1
+    if filled:
+        text = ET.tostring(tree.getroot(), encoding="unicode")
+        ts.write_text(
+            '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n' + text + "\n",
+            encoding="utf-8",
+        )
+    return filled
+
+
 def release(ts: Path, qm: Path) -> None:
     subprocess.run([tool("lrelease"), str(ts), "-qm", str(qm)], check=True, capture_output=True)
 
@@ -57,7 +95,12 @@ def release(ts: Path, qm: Path) -> None:
 def main() -> None:
     for language in LANGUAGES:
         ts = TRANSLATIONS / f"vigogne_{language}.ts"
+        known = known_translations(ts)
         update(ts)
+        filled = carry_over(ts, known)
+        if filled:
+            update(ts)  # lupdate writes the file in its own layout again
+            print(f"{filled} moved message(s) kept their translation in {ts.name}")
         release(ts, ts.with_suffix(".qm"))
         print(f"{ts.relative_to(ROOT)} and its .qm are up to date")
 

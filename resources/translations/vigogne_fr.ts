@@ -133,6 +133,37 @@
     </message>
 </context>
 <context>
+    <name>ChatTab</name>
+    <message>
+        <source>Editing a message: sending replaces what follows it (Esc cancels).</source>
+        <translation>Modification d&apos;un message : l&apos;envoyer remplace la suite (Échap pour annuler).</translation>
+    </message>
+    <message>
+        <source>Write your message… (Enter sends, Shift+Enter for a new line)</source>
+        <translation>Écrivez votre message… (Entrée pour envoyer, Maj+Entrée pour aller à la ligne)</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>Message</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>Envoyer</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>Arrêter</translation>
+    </message>
+    <message>
+        <source>Stop the reply (Esc)</source>
+        <translation>Arrêter la réponse (Échap)</translation>
+    </message>
+    <message>
+        <source>Send (Enter)</source>
+        <translation>Envoyer (Entrée)</translation>
+    </message>
+</context>
+<context>
     <name>ChatView</name>
     <message>
         <source>Conversation</source>
@@ -907,30 +938,6 @@
         <translation>Le fichier d&apos;historique était endommagé : il a été conservé sous le nom {file} et un nouveau a été commencé.</translation>
     </message>
     <message>
-        <source>Editing a message: sending replaces what follows it (Esc cancels).</source>
-        <translation>Modification d&apos;un message : l&apos;envoyer remplace la suite (Échap pour annuler).</translation>
-    </message>
-    <message>
-        <source>Write your message… (Enter sends, Shift+Enter for a new line)</source>
-        <translation>Écrivez votre message… (Entrée pour envoyer, Maj+Entrée pour aller à la ligne)</translation>
-    </message>
-    <message>
-        <source>Message</source>
-        <translation>Message</translation>
-    </message>
-    <message>
-        <source>Send</source>
-        <translation>Envoyer</translation>
-    </message>
-    <message>
-        <source>Stop</source>
-        <translation>Arrêter</translation>
-    </message>
-    <message>
-        <source>Stop the reply (Esc)</source>
-        <translation>Arrêter la réponse (Échap)</translation>
-    </message>
-    <message>
         <source>No model loaded</source>
         <translation>Aucun modèle chargé</translation>
     </message>
@@ -1077,10 +1084,6 @@
     <message>
         <source>Vigogne is writing… (Esc stops)</source>
         <translation>Vigogne écrit… (Échap pour arrêter)</translation>
-    </message>
-    <message>
-        <source>Send (Enter)</source>
-        <translation>Envoyer (Entrée)</translation>
     </message>
 </context>
 <context>

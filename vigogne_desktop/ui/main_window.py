@@ -14,7 +14,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QMainWindow,
@@ -23,8 +22,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTabWidget,
-    QVBoxLayout,
-    QWidget,
 )
 
 from ..core import settings as paths
@@ -32,10 +29,9 @@ from ..core.history import History, SearchHit, default_path
 from ..core.history_writer import HistoryWriter
 from ..core.protocol import LoadSettings
 from ..core.settings import AppSettings
-from .chat_banner import ChatBanner
 from .chat_controller import ChatController
+from .chat_tab import ChatTab
 from .chat_view import ChatView
-from .composer import Composer
 from .conversation_actions import ConversationActions
 from .conversation_panel import ConversationPanel
 from .engine_controller import EngineController
@@ -119,41 +115,14 @@ class MainWindow(QMainWindow):
     # -- building ------------------------------------------------------------------------
 
     def _build_chat_tab(self) -> None:
-        self.banner = ChatBanner()
-        self.edit_bar = QLabel(
-            self.tr("Editing a message: sending replaces what follows it (Esc cancels).")
+        self.chat_tab = ChatTab(self.chat_view)
+        tab = self.chat_tab  # the window's tests and menus reach these by their old names
+        self.banner, self.edit_bar, self.composer = tab.banner, tab.edit_bar, tab.composer
+        self.send_button, self.stop_button, self.reason = (
+            tab.send_button,
+            tab.stop_button,
+            tab.reason,
         )
-        self.edit_bar.setObjectName("reason")
-        self.edit_bar.setWordWrap(True)  # long sentences must not widen the window
-        self.edit_bar.hide()
-        self.composer = Composer()
-        self.composer.setPlaceholderText(
-            self.tr("Write your message… (Enter sends, Shift+Enter for a new line)")
-        )
-        self.composer.setAccessibleName(self.tr("Message"))
-        self.composer.setMaximumHeight(110)
-        self.send_button = QPushButton(self.tr("Send"))
-        self.send_button.setAccessibleName(self.tr("Send"))
-        self.stop_button = QPushButton(self.tr("Stop"))
-        self.stop_button.setAccessibleName(self.tr("Stop"))
-        self.stop_button.setToolTip(self.tr("Stop the reply (Esc)"))
-        self.reason = QLabel()
-        self.reason.setObjectName("reason")
-        self.reason.setWordWrap(True)
-        row = QHBoxLayout()
-        row.addWidget(self.composer, 1)
-        buttons = QVBoxLayout()
-        buttons.addWidget(self.send_button)
-        buttons.addWidget(self.stop_button)
-        row.addLayout(buttons)
-        layout = QVBoxLayout()
-        layout.addWidget(self.banner)
-        layout.addWidget(self.chat_view, 1)
-        layout.addWidget(self.edit_bar)
-        layout.addLayout(row)
-        layout.addWidget(self.reason)
-        self.chat_tab = QWidget()
-        self.chat_tab.setLayout(layout)
 
     def _build_status_bar(self) -> None:
         self.model_label = QLabel(self.tr("No model loaded"))
@@ -219,11 +188,9 @@ class MainWindow(QMainWindow):
     def _connect_views(self) -> None:
         """What the user does in the views goes to the controller whose job it is."""
         chat, conversations = self.chat, self.conversations
-        self.composer.submitted.connect(self.send)
-        self.send_button.clicked.connect(self.send)
-        self.stop_button.clicked.connect(chat.stop)
-        self.banner.restart_requested.connect(self._restart_engine)
-        self.banner.choose_requested.connect(self.choose_model)
+        self.chat_tab.attach(self.session, chat, self.engines)
+        self.chat_tab.choose_file_requested.connect(self.choose_model)
+        self.chat_tab.library_requested.connect(self.show_library)
         self.undo_button.clicked.connect(conversations.undo_delete)
         self.sidebar.new_requested.connect(self.new_conversation)
         self.sidebar.conversation_selected.connect(conversations.open_conversation)
@@ -252,9 +219,6 @@ class MainWindow(QMainWindow):
         for controller in (chat, engines, conversations):
             controller.status.connect(self.status.setText)
             controller.changed.connect(self._update_controls)
-        chat.busy.connect(self._on_busy)
-        chat.composer_done.connect(self.composer.clear)
-        chat.editing.connect(self._on_editing)
         chat.speed.connect(self.speed_label.setText)
         chat.context.connect(self.context_label.setText)
         chat.answer.connect(self.instruct.show_answer)
@@ -267,8 +231,6 @@ class MainWindow(QMainWindow):
         engines.context.connect(self.context_label.setText)
         engines.models_found.connect(self.panel.set_models)
         self.library.local_ready.connect(self.panel.show_library_models)
-        engines.loaded.connect(self.banner.hide)
-        engines.load_failed.connect(self.banner.show_load_failure)
         engines.loaded.connect(self.sharing.model_loaded)
         conversations.shown.connect(self._on_conversation_shown)
         conversations.settings_shown.connect(self.panel.show_settings)
@@ -297,7 +259,7 @@ class MainWindow(QMainWindow):
         self.conversations.open_conversation(cid)
 
     def send(self) -> None:
-        self.chat.send(self.composer.toPlainText())
+        self.chat_tab.send()
 
     def choose_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -324,10 +286,6 @@ class MainWindow(QMainWindow):
     def _on_model_chosen(self, path: str) -> None:
         if not self.engines.choose(path):
             self.panel.show_model(self.session.model_path)  # the choice is refused
-
-    def _restart_engine(self) -> None:
-        self.banner.hide()
-        self.engines.restart()
 
     def focus_search(self) -> None:
         self.sidebar.search.setFocus()
@@ -417,19 +375,7 @@ class MainWindow(QMainWindow):
         self.progress.setValue(done)
         self.progress.show()
 
-    def _on_busy(self, busy: bool) -> None:
-        if busy:
-            self.banner.hide()
-        self.chat_view.set_busy(busy)
-
-    def _on_editing(self, text: str) -> None:
-        self.edit_bar.setVisible(bool(text))
-        if text:
-            self.composer.setPlainText(text)
-            self.composer.setFocus()
-
-    def _on_engine_failed(self, message: str, crashed: bool) -> None:
-        self.banner.show_crash(message, crashed and bool(self.session.model_path))
+    def _on_engine_failed(self, _message: str, crashed: bool) -> None:
         if crashed:
             self.model_label.setText(self.tr("The engine stopped"))
         self.speed_label.clear()
@@ -459,8 +405,6 @@ class MainWindow(QMainWindow):
     def _update_controls(self) -> None:
         session = self.session
         ready, busy = session.ready, session.reply is not None
-        self.send_button.setEnabled(ready)
-        self.stop_button.setEnabled(busy)
         self.stop_action.setEnabled(busy or session.editing is not None)
         shown = self.messages.messages
         self.regenerate_action.setEnabled(ready and bool(shown) and shown[-1].role == "assistant")
@@ -472,8 +416,7 @@ class MainWindow(QMainWindow):
             reason = self.tr("Vigogne is writing… (Esc stops)")
         else:
             reason = ""
-        self.reason.setText(reason)
-        self.send_button.setToolTip(reason or self.tr("Send (Enter)"))
+        self.chat_tab.update_controls(reason)
         self.instruct.set_state(ready=ready, busy=busy, reason=reason)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
