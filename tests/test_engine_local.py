@@ -231,7 +231,7 @@ def test_killed_worker_is_reported_and_engine_restarts(tiny_gguf: Path) -> None:
                 os.kill(pid, signal.SIGKILL)
         failed = events[-1]
         assert isinstance(failed, ChatFailed) and failed.crashed
-        assert "arrêté de façon inattendue" in failed.message and "signal 9" in failed.message
+        assert "arrêté de façon inattendue" in failed.message and "signal 9" in failed.details
         assert not local.alive
         with pytest.raises(EngineCrashed):
             local.tokenize("Bonjour")

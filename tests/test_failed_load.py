@@ -74,7 +74,7 @@ def test_the_window_keeps_the_model_and_offers_another_file(  # type: ignore[no-
     assert sentence.endswith(".") and "\n" not in sentence
     assert window.model_label.text() == named  # the model really loaded
     assert window.session.model_path == str(tiny_gguf)
-    assert window.panel.model.currentData() == str(tiny_gguf)
+    assert window.chat_tab.model_bar.picker.currentData() == str(tiny_gguf)
     assert "still loaded" in window.status.text()
 
     # The kept model answers (a reply hides the banner; its button is clicked below).

@@ -92,9 +92,10 @@ def test_real_damage_moves_the_file_aside_with_its_wal_and_shm(tmp_path: Path) -
     assert aside.read_bytes().startswith(b"not a database")
     assert aside.with_name(aside.name + "-wal").read_bytes() == b"stale -wal"
     assert aside.with_name(aside.name + "-shm").exists()  # SQLite's index of the WAL
-    assert not path.with_name(path.name + "-wal").exists() or path.with_name(
-        path.name + "-wal"
-    ).read_bytes() != b"stale -wal"
+    assert (
+        not path.with_name(path.name + "-wal").exists()
+        or path.with_name(path.name + "-wal").read_bytes() != b"stale -wal"
+    )
     cid = history.create_conversation().id  # the fresh history works (no stale WAL under it)
     assert history.conversation(cid).id == cid
 

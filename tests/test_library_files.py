@@ -1,6 +1,6 @@
 """The files behind the library, driven from the window: an added model removed from the list
 (never from the disk), a model of the app's folder deleted after a question naming it,
-the files left out shown with their reasons, and the conversation panel picking from all of it.
+the files left out shown with their reasons, and the model bar picking from all of it.
 """
 
 from __future__ import annotations
@@ -134,8 +134,7 @@ def test_a_model_of_the_app_folder_is_deleted_after_a_question_naming_it_and_its
     trashed = user / ".local" / "share" / "Trash" / "files" / "to-delete.gguf"
     assert trashed.is_file() and window.status.text() == "to-delete.gguf is in the trash."
     assert window.library_view.details.currentWidget() is window.library_view.empty
-    panel = window.panel.model
-    assert str(model) not in [panel.itemData(n) for n in range(panel.count())]
+    assert str(model) not in window.chat_tab.model_bar.listed()
 
 
 def test_other_apps_files_can_be_neither_removed_nor_deleted(  # type: ignore[no-untyped-def]
@@ -180,7 +179,7 @@ def test_files_left_out_are_shown_with_their_reasons_and_gone_ones_can_be_remove
     win.close()
 
 
-def test_the_conversation_panel_picks_from_every_model_of_the_library(  # type: ignore[no-untyped-def]
+def test_the_model_bar_picks_from_every_model_of_the_library_by_name(  # type: ignore[no-untyped-def]
     qtbot, settings: AppSettings, user: Path, tmp_path: Path, tiny_gguf: Path, bare_gguf: Path
 ) -> None:
     ours = copy(tiny_gguf, models_dir(), "ours.gguf")
@@ -190,15 +189,20 @@ def test_the_conversation_panel_picks_from_every_model_of_the_library(  # type: 
     win = MainWindow(settings)
     qtbot.addWidget(win)
     win.show()
-    combo = win.panel.model
-
-    def choices() -> list[str]:
-        return [combo.itemData(n) for n in range(combo.count())]
+    bar = win.chat_tab.model_bar
+    combo = bar.picker
+    choices = bar.listed
 
     # Without opening the library: the window lists it when it starts.
     qtbot.waitUntil(lambda: len(choices()) == 3, timeout=15000)
     assert choices() == [str(ours), str(added), str(theirs)]  # the models folder first
-    assert [combo.itemText(n) for n in range(3)] == ["ours.gguf", added.name, "lms.gguf"]
+    # By the models' own names; two copies of one model by their files too.
+    assert [combo.itemText(n) for n in range(3)] == [
+        "Vigogne synthétique (ours.gguf)",
+        added.stem,  # a file naming no model goes by its own name
+        "Vigogne synthétique (lms.gguf)",
+    ]
+    assert [combo.itemData(n, Qt.ItemDataRole.ToolTipRole) for n in range(3)] == choices()
     combo.setCurrentIndex(1)
     combo.activated.emit(1)
     qtbot.waitUntil(win.send_button.isEnabled, timeout=30000)

@@ -113,9 +113,10 @@ def test_pull_a_catalog_model_prints_the_verified_path_last(
     assert result.returncode == 0, result.stderr
     path = Path(result.stdout.strip().splitlines()[-1])
     assert path.is_absolute() and path.name == file.filename
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == hashlib.sha256(
-        model.read_bytes()
-    ).hexdigest()
+    assert (
+        hashlib.sha256(path.read_bytes()).hexdigest()
+        == hashlib.sha256(model.read_bytes()).hexdigest()
+    )
     assert str(tmp_path / "hf-cache") in str(path)
     assert "%" in result.stderr  # progress went to stderr
     listing = json.loads(models(env, "list", "--json").stdout)

@@ -258,13 +258,13 @@ def test_instruct_mode_answers_and_is_kept_as_a_conversation(qtbot, ready: MainW
     assert window.panel.format.currentData() == "instruct"
 
 
-def test_switching_model_from_the_conversation_panel(  # type: ignore[no-untyped-def]
+def test_switching_model_from_the_model_bar(  # type: ignore[no-untyped-def]
     qtbot, ready: MainWindow, bare_gguf: Path, tiny_gguf: Path
 ) -> None:
     window = ready
     window.session.settings.presets[bare_gguf.name] = ModelPreset(n_ctx=512, n_threads=2)
-    window.panel.set_models([str(tiny_gguf), str(bare_gguf)], str(tiny_gguf))
-    combo = window.panel.model
+    window.chat_tab.model_bar.set_models([str(tiny_gguf), str(bare_gguf)], str(tiny_gguf))
+    combo = window.chat_tab.model_bar.picker
     combo.setCurrentIndex(combo.findData(str(bare_gguf)))
     combo.activated.emit(combo.currentIndex())
     qtbot.waitUntil(
@@ -451,10 +451,11 @@ def test_first_start_converts_the_demo_model_and_answers_in_french(qtbot, home: 
     window.show()
     try:
         window.open_default_model()
-        assert window.progress.isVisible()  # the user sees the preparation happen
+        progress = window.chat_tab.model_bar.progress
+        assert progress.isVisible()  # the user sees the preparation happen
         assert "demonstration model" in window.status.text()
         qtbot.waitUntil(window.send_button.isEnabled, timeout=120000)
-        assert not window.progress.isVisible()
+        assert not progress.isVisible()
         assert (home / "models" / "vigogne-demo.Q8_0.gguf").is_file()
         assert "Vigogne démo" in window.model_label.text()
         window.new_conversation()
@@ -522,7 +523,7 @@ def test_ctrl_n_starts_a_blank_conversation(qtbot, ready: MainWindow) -> None:  
     assert window.session.conv_id is not None
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert window.session.conv_id is None and window.messages.rowCount() == 0
-    assert window.chat_view.placeholder.isVisible() and window.composer.hasFocus()
+    assert window.chat_tab.welcome.isVisible() and window.composer.hasFocus()
 
 
 def test_every_control_has_an_accessible_name(window: MainWindow) -> None:

@@ -21,6 +21,7 @@ from vigogne_desktop.core.history import Message
 from vigogne_desktop.ui.app import report_unexpected_errors
 from vigogne_desktop.ui.background import run_in_background
 from vigogne_desktop.ui.chat_view import MessageWidget
+from vigogne_desktop.ui.message_parts import CodeBlock, MarkdownLabel
 
 
 def unexpected(error: str, home: Path) -> str:
@@ -150,13 +151,13 @@ def message(content: str) -> Message:
 
 
 def rendered(widget: MessageWidget) -> QTextDocument:
-    """What the user reads of a short message (one label), as the label draws it."""
+    """What the user reads of a message's Markdown (not its code blocks), as drawn."""
     document = QTextDocument()
-    document.setHtml(widget.tail.text())
+    document.setHtml("".join(label.text() for label in widget.findChildren(MarkdownLabel)))
     return document
 
 
-def test_links_written_by_the_model_do_nothing_but_copy_links_still_copy(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_links_written_by_the_model_do_nothing_but_the_code_copy_button_copies(qtbot) -> None:  # type: ignore[no-untyped-def]
     code = 'print("bonjour")'
     widget = MessageWidget(
         message(
@@ -167,10 +168,13 @@ def test_links_written_by_the_model_do_nothing_but_copy_links_still_copy(qtbot) 
     qtbot.addWidget(widget)
     clipboard = QGuiApplication.clipboard()
     clipboard.setText("avant")
-    for link in ("copy:9:9", "copy:0:7", "copy:x", "copy:-1:0", "https://example.org", "x:"):
-        widget.tail.linkActivated.emit(link)  # what a click on the link does
+    labels = widget.findChildren(MarkdownLabel)
+    for link in ("copy:9:9", "copy:0:7", "copy:0:0", "https://example.org", "x:"):
+        for label in labels:
+            label.linkActivated.emit(link)  # what a click on the link does
         assert clipboard.text() == "avant"
-    widget.tail.linkActivated.emit("copy:0:0")  # the « Copy code » link under the block
+    (block,) = widget.findChildren(CodeBlock)
+    block.copy_button.click()  # the button in the code block's header
     assert clipboard.text() == code
 
 
@@ -204,8 +208,9 @@ def test_markdown_still_renders_lists_tables_and_code(qtbot) -> None:  # type: i
         table_cells += QTextCursor(block).currentTable() is not None
         block = block.next()
     assert items == 2 and table_cells == 4
-    assert "if a < b:" in document.toPlainText()  # code keeps its characters
-    assert "Copy code" in document.toPlainText()
+    (block,) = widget.findChildren(CodeBlock)
+    assert block.code() == "if a < b:"  # code keeps its characters, in its framed block
+    assert block.copy_button.accessibleName() == "Copy code"
 
 
 WINDOW_FAILS = (

@@ -2,6 +2,21 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="fr" sourcelanguage="en">
 <context>
+    <name>AboutBox</name>
+    <message>
+        <source>About Vigogne Desktop</source>
+        <translation>À propos de Vigogne Desktop</translation>
+    </message>
+    <message>
+        <source>Vigogne Desktop {version}</source>
+        <translation>Vigogne Desktop {version}</translation>
+    </message>
+    <message>
+        <source>Chat offline with the French Vigogne models, through llama.cpp. Nothing leaves this computer unless you ask: no telemetry, the network only for the downloads and the servers you choose.</source>
+        <translation>Discutez hors ligne avec les modèles français Vigogne, grâce à llama.cpp. Rien ne quitte cet ordinateur sans votre demande : aucune télémétrie, le réseau seulement pour les téléchargements et les serveurs que vous choisissez.</translation>
+    </message>
+</context>
+<context>
     <name>App</name>
     <message>
         <source>Vigogne Desktop</source>
@@ -98,6 +113,14 @@
 <context>
     <name>ChatBanner</name>
     <message>
+        <source>Retry</source>
+        <translation>Réessayer</translation>
+    </message>
+    <message>
+        <source>Restart the engine and ask the question of the failed reply again</source>
+        <translation>Relancer le moteur et poser à nouveau la question de la réponse interrompue</translation>
+    </message>
+    <message>
         <source>Restart the engine</source>
         <translation>Relancer le moteur</translation>
     </message>
@@ -106,8 +129,16 @@
         <translation>Choisir un autre fichier…</translation>
     </message>
     <message>
+        <source>Details</source>
+        <translation>Détails</translation>
+    </message>
+    <message>
         <source>Dismiss</source>
         <translation>Fermer</translation>
+    </message>
+    <message>
+        <source>Copy the details</source>
+        <translation>Copier les détails</translation>
     </message>
 </context>
 <context>
@@ -172,6 +203,13 @@
     <message>
         <source>Ask Vigogne anything. Your conversation stays here.</source>
         <translation>Posez une question à Vigogne. Votre conversation reste sur cet ordinateur.</translation>
+    </message>
+</context>
+<context>
+    <name>CodeBlock</name>
+    <message>
+        <source>Copy code</source>
+        <translation>Copier le code</translation>
     </message>
 </context>
 <context>
@@ -244,11 +282,18 @@
     </message>
 </context>
 <context>
-    <name>ConversationPanel</name>
+    <name>ConversationListView</name>
     <message>
-        <source>Model</source>
-        <translation>Modèle</translation>
+        <source>Conversation actions</source>
+        <translation>Actions sur la conversation</translation>
     </message>
+    <message>
+        <source>Rename, pin, export or delete</source>
+        <translation>Renommer, épingler, exporter ou supprimer</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationPanel</name>
     <message>
         <source>Prompt format</source>
         <translation>Format de prompt</translation>
@@ -435,6 +480,17 @@
     <message>
         <source>Done: {file} is in the library.</source>
         <translation>Terminé : {file} est dans la bibliothèque.</translation>
+    </message>
+</context>
+<context>
+    <name>CopyButton</name>
+    <message>
+        <source>Copied</source>
+        <translation>Copié</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>Copier</translation>
     </message>
 </context>
 <context>
@@ -954,14 +1010,6 @@
         <translation>Contexte utilisé</translation>
     </message>
     <message>
-        <source>Progress</source>
-        <translation>Progression</translation>
-    </message>
-    <message>
-        <source>Undo</source>
-        <translation>Annuler</translation>
-    </message>
-    <message>
         <source>&amp;File</source>
         <translation>&amp;Fichier</translation>
     </message>
@@ -972,6 +1020,10 @@
     <message>
         <source>&amp;View</source>
         <translation>&amp;Affichage</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Aide</translation>
     </message>
     <message>
         <source>New conversation</source>
@@ -1014,6 +1066,14 @@
         <translation>Quitter</translation>
     </message>
     <message>
+        <source>Write a message</source>
+        <translation>Écrire un message</translation>
+    </message>
+    <message>
+        <source>Copy the last reply</source>
+        <translation>Copier la dernière réponse</translation>
+    </message>
+    <message>
         <source>Search conversations</source>
         <translation>Rechercher dans les conversations</translation>
     </message>
@@ -1030,6 +1090,14 @@
         <translation>Réglages de la conversation</translation>
     </message>
     <message>
+        <source>Keyboard shortcuts</source>
+        <translation>Raccourcis clavier</translation>
+    </message>
+    <message>
+        <source>About Vigogne Desktop</source>
+        <translation>À propos</translation>
+    </message>
+    <message>
         <source>Open a model</source>
         <translation>Ouvrir un modèle</translation>
     </message>
@@ -1038,12 +1106,24 @@
         <translation>Modèles GGUF (*.gguf)</translation>
     </message>
     <message>
+        <source>The last reply is copied.</source>
+        <translation>Dernière réponse copiée.</translation>
+    </message>
+    <message>
+        <source>There is no reply to copy yet.</source>
+        <translation>Aucune réponse à copier pour l&apos;instant.</translation>
+    </message>
+    <message>
         <source>Context: 0 / {n_ctx}</source>
         <translation>Contexte : 0 / {n_ctx}</translation>
     </message>
     <message>
         <source>Rename</source>
         <translation>Renommer</translation>
+    </message>
+    <message>
+        <source>Conversation list</source>
+        <translation>Liste des conversations</translation>
     </message>
     <message>
         <source>New title:</source>
@@ -1097,24 +1177,12 @@
         <translation>Version suivante</translation>
     </message>
     <message>
-        <source>Copy</source>
-        <translation>Copier</translation>
-    </message>
-    <message>
         <source>Copy this message</source>
         <translation>Copier ce message</translation>
     </message>
     <message>
-        <source>Edit</source>
-        <translation>Modifier</translation>
-    </message>
-    <message>
         <source>Edit and send again</source>
         <translation>Modifier et renvoyer</translation>
-    </message>
-    <message>
-        <source>Regenerate</source>
-        <translation>Régénérer</translation>
     </message>
     <message>
         <source>Write another reply</source>
@@ -1165,9 +1233,52 @@
         <source>{speed} tokens/s</source>
         <translation>{speed} jetons/s</translation>
     </message>
+</context>
+<context>
+    <name>ModelBar</name>
     <message>
-        <source>Copy code</source>
-        <translation>Copier le code</translation>
+        <source>Model</source>
+        <translation>Modèle</translation>
+    </message>
+    <message>
+        <source>The model that answers: choose another one here</source>
+        <translation>Le modèle qui répond : choisissez-en un autre ici</translation>
+    </message>
+    <message>
+        <source>Choose a model</source>
+        <translation>Choisir un modèle</translation>
+    </message>
+    <message>
+        <source>Loading progress</source>
+        <translation>Progression du chargement</translation>
+    </message>
+    <message>
+        <source>Open a file…</source>
+        <translation>Ouvrir un fichier…</translation>
+    </message>
+    <message>
+        <source>Library</source>
+        <translation>Bibliothèque</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>Chargement…</translation>
+    </message>
+    <message>
+        <source>No model loaded</source>
+        <translation>Aucun modèle chargé</translation>
+    </message>
+    <message>
+        <source>{model} on {server}</source>
+        <translation>{model} sur {server}</translation>
+    </message>
+    <message>
+        <source>context {n_ctx}</source>
+        <translation>contexte {n_ctx}</translation>
+    </message>
+    <message>
+        <source>{model}: a context of {n_ctx} tokens (trained for {n_ctx_train}), from {file}</source>
+        <translation>{model} : un contexte de {n_ctx} jetons (entraîné sur {n_ctx_train}), depuis {file}</translation>
     </message>
 </context>
 <context>
@@ -1393,6 +1504,37 @@
     </message>
 </context>
 <context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>Raccourcis clavier</translation>
+    </message>
+    <message>
+        <source>Send the message</source>
+        <translation>Envoyer le message</translation>
+    </message>
+    <message>
+        <source>New line in the message</source>
+        <translation>Nouvelle ligne dans le message</translation>
+    </message>
+    <message>
+        <source>Run the instruction (Instruct tab)</source>
+        <translation>Exécuter l&apos;instruction (onglet Instruction)</translation>
+    </message>
+    <message>
+        <source>Shortcut</source>
+        <translation>Raccourci</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>Action</translation>
+    </message>
+    <message>
+        <source>Show or hide: {name}</source>
+        <translation>Afficher ou masquer : {name}</translation>
+    </message>
+</context>
+<context>
     <name>Sidebar</name>
     <message>
         <source>New conversation</source>
@@ -1417,6 +1559,22 @@
     <message>
         <source>Search results</source>
         <translation>Résultats de recherche</translation>
+    </message>
+    <message>
+        <source>Conversation deleted</source>
+        <translation>Conversation supprimée</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>Annuler</translation>
+    </message>
+    <message>
+        <source>Delete the selected conversation</source>
+        <translation>Supprimer la conversation choisie</translation>
+    </message>
+    <message>
+        <source>Rename the selected conversation</source>
+        <translation>Renommer la conversation choisie</translation>
     </message>
     <message>
         <source>No conversation contains these words.</source>
@@ -1445,6 +1603,60 @@
     <message>
         <source>Export as JSON…</source>
         <translation>Exporter en JSON…</translation>
+    </message>
+</context>
+<context>
+    <name>TypingDots</name>
+    <message>
+        <source>Vigogne is thinking…</source>
+        <translation>Vigogne réfléchit…</translation>
+    </message>
+</context>
+<context>
+    <name>WelcomeView</name>
+    <message>
+        <source>Welcome</source>
+        <translation>Accueil</translation>
+    </message>
+    <message>
+        <source>Welcome to Vigogne Desktop</source>
+        <translation>Bienvenue dans Vigogne Desktop</translation>
+    </message>
+    <message>
+        <source>Chat in French with Vigogne models that run on this computer, without a network: nothing you write leaves it.</source>
+        <translation>Discutez en français avec les modèles Vigogne, sur cet ordinateur et sans réseau : rien de ce que vous écrivez n&apos;en sort.</translation>
+    </message>
+    <message>
+        <source>Get a Vigogne model</source>
+        <translation>Obtenir un modèle Vigogne</translation>
+    </message>
+    <message>
+        <source>The library: download or convert a real model</source>
+        <translation>La bibliothèque : téléchargez ou convertissez un vrai modèle</translation>
+    </message>
+    <message>
+        <source>Open a file…</source>
+        <translation>Ouvrir un fichier…</translation>
+    </message>
+    <message>
+        <source>Try a question:</source>
+        <translation>Essayez une question :</translation>
+    </message>
+    <message>
+        <source>Send this question</source>
+        <translation>Envoyer cette question</translation>
+    </message>
+    <message>
+        <source>The model is loading… the questions below can be sent once it is ready.</source>
+        <translation>Le modèle se charge… les questions ci-dessous pourront être envoyées dès qu&apos;il sera prêt.</translation>
+    </message>
+    <message>
+        <source>No model is loaded: choose one in the bar above, open a GGUF file, or get a Vigogne model from the library.</source>
+        <translation>Aucun modèle n&apos;est chargé : choisissez-en un dans la barre ci-dessus, ouvrez un fichier GGUF ou obtenez un modèle Vigogne dans la bibliothèque.</translation>
+    </message>
+    <message>
+        <source>This is the demonstration model: a toy trained on a few facts (capitals, languages, sums, days, colours) that answers one question at a time and knows nothing else. For real conversations, get a Vigogne model from the library.</source>
+        <translation>Voici le modèle de démonstration : un jouet entraîné sur quelques faits (capitales, langues, additions, jours, couleurs), qui répond à une question à la fois et ne sait rien d&apos;autre. Pour de vraies conversations, obtenez un modèle Vigogne dans la bibliothèque.</translation>
     </message>
 </context>
 </TS>

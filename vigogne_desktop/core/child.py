@@ -46,8 +46,13 @@ class StderrTail:
                 if text:
                     self._lines.append(text)
 
-    def last(self, wait_s: float = 0.0) -> str:
-        """The last line written, or "". `wait_s` lets a child that has just ended be
-        read to its end first."""
+    def lines(self, wait_s: float = 0.0) -> list[str]:
+        """The last lines written, oldest first. `wait_s` lets a child that has just ended
+        be read to its end first."""
         self._thread.join(wait_s)
-        return self._lines[-1] if self._lines else ""
+        return list(self._lines)
+
+    def last(self, wait_s: float = 0.0) -> str:
+        """The last line written, or ""."""
+        kept = self.lines(wait_s)
+        return kept[-1] if kept else ""

@@ -18,6 +18,10 @@ class ModelLoadError(VigogneError):
 class EngineCrashed(VigogneError):
     """The engine's child process ended unexpectedly; the engine can be started again."""
 
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details  # how the child ended and its last log lines, kept raw
+
 
 class EngineNotReady(VigogneError):
     """A request reached an engine that has no model loaded."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import queue
+import signal
 import subprocess
 import threading
 from collections.abc import Iterator, Sequence
@@ -61,8 +62,26 @@ _ERRORS["ContextOverflow"] = errors.PromptFormatError
 class _Crashed:
     """Told to everyone still waiting when the child's stdout ends."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, details: str) -> None:
         self.message = message
+        self.details = details
+
+
+def _crash_sentence(*, during_reply: bool) -> str:
+    """What the user reads when the child dies: what happened and what to do, no log."""
+    if during_reply:
+        return say(
+            "Le moteur local s'est arrêté de façon inattendue pendant la réponse : réessayez ; "
+            "si cela se reproduit, essayez un modèle plus petit ou moins de couches GPU.",
+            "The local engine stopped unexpectedly during the reply: try again; if it happens "
+            "again, try a smaller model or fewer GPU layers.",
+        )
+    return say(
+        "Le moteur local s'est arrêté de façon inattendue : relancez-le ; si cela se "
+        "reproduit, essayez un modèle plus petit ou moins de couches GPU.",
+        "The local engine stopped unexpectedly: restart it; if it happens again, try a "
+        "smaller model or fewer GPU layers.",
+    )
 
 
 def _not_running() -> str:
@@ -127,7 +146,7 @@ class LocalEngine:
                 )
             ) from None
         if not isinstance(event, Ready):
-            raise errors.EngineCrashed(self._crash_message(proc))
+            raise errors.EngineCrashed(*self._crash_report(proc))
 
     def _read_events(
         self,
@@ -154,24 +173,35 @@ class LocalEngine:
             if waiting is not None:
                 waiting.put(event)
         proc.wait()
-        crashed = _Crashed(self._crash_message(proc))
+        crashed = _Crashed(*self._crash_report(proc))
         ready.put(crashed)
-        for reply in list(self._replies.values()):
-            reply.put(ChatFailed(crashed.message, crashed=True))
+        if self._replies:
+            during = _crash_sentence(during_reply=True)
+            for reply in list(self._replies.values()):
+                reply.put(ChatFailed(during, crashed=True, details=crashed.details))
         for waiting in list(self._pending.values()):
             waiting.put(crashed)
 
-    def _crash_message(self, proc: subprocess.Popen[bytes]) -> str:
+    def _crash_report(self, proc: subprocess.Popen[bytes]) -> tuple[str, str]:
+        """The sentence for the user, and the raw facts: how the child ended, its last log
+        lines (llama.cpp's own words, which name tensors and contexts, not what to do)."""
         code = proc.returncode
-        how = f"signal {-code}" if code is not None and code < 0 else f"code {code}"
-        last = self._stderr.last(wait_s=0.5) if self._stderr is not None else ""
-        detail = f" — {last[:200]}" if last else ""
-        return say(
-            f"Le moteur local s'est arrêté de façon inattendue ({how}{detail}) : relancez-le ; "
-            "si cela se reproduit, essayez un modèle plus petit ou moins de couches GPU.",
-            f"The local engine stopped unexpectedly ({how}{detail}): restart it; if it happens "
-            "again, try a smaller model or fewer GPU layers.",
-        )
+        if code is not None and code < 0:
+            try:
+                name = f" ({signal.Signals(-code).name})"
+            except ValueError:
+                name = ""
+            how = say(
+                f"Le moteur s'est terminé par le signal {-code}{name}.",
+                f"The engine ended with signal {-code}{name}.",
+            )
+        else:
+            how = say(
+                f"Le moteur s'est terminé avec le code {code}.",
+                f"The engine ended with exit code {code}.",
+            )
+        log = self._stderr.lines(wait_s=0.5) if self._stderr is not None else []
+        return _crash_sentence(during_reply=False), "\n".join([how, *log])
 
     def _write(self, rid: str, request: Request) -> None:
         proc = self._proc
@@ -182,7 +212,7 @@ class LocalEngine:
                 proc.stdin.write(encode_request(rid, request))
         except (BrokenPipeError, OSError, ValueError):
             proc.wait()
-            raise errors.EngineCrashed(self._crash_message(proc)) from None
+            raise errors.EngineCrashed(*self._crash_report(proc)) from None
 
     def _call(self, request: Request) -> Event:
         """Send one request and wait for its single answer."""
@@ -195,7 +225,7 @@ class LocalEngine:
         finally:
             self._pending.pop(rid, None)
         if isinstance(event, _Crashed):
-            raise errors.EngineCrashed(event.message)
+            raise errors.EngineCrashed(event.message, event.details)
         if isinstance(event, WorkerError):
             raise _ERRORS.get(event.kind, errors.VigogneError)(event.message)
         return event
@@ -254,7 +284,11 @@ class LocalEngine:
         finished = False
         try:
             if not self.alive:
-                yield ChatFailed(_not_running())
+                if self._proc is None:
+                    yield ChatFailed(_not_running())
+                else:  # it died while idle (an out-of-memory kill): the user can restart it
+                    message, details = self._crash_report(self._proc)
+                    yield ChatFailed(message, True, details)
                 finished = True
                 return
             request = ChatRequest(
@@ -262,8 +296,12 @@ class LocalEngine:
             )
             try:
                 self._write(rid, request)
+            except errors.EngineCrashed as exc:
+                yield ChatFailed(_crash_sentence(during_reply=True), True, exc.details)
+                finished = True
+                return
             except errors.VigogneError as exc:
-                yield ChatFailed(str(exc), crashed=isinstance(exc, errors.EngineCrashed))
+                yield ChatFailed(str(exc))
                 finished = True
                 return
             for event in reply.events():

@@ -110,8 +110,11 @@ class ChatFinished:
 
 @dataclass(frozen=True)
 class ChatFailed:
-    message: str
+    message: str  # one sentence for the user: what happened and what to do
     crashed: bool = False  # the engine itself died and must be started again
+    # The raw facts (how the child ended, llama.cpp's last log lines): for a « Details »
+    # view, a terminal or a bug report, never in the sentence.
+    details: str = ""
 
 
 ChatEvent = TextChunk | ChatStarted | ChatFinished | ChatFailed

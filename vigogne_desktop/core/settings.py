@@ -82,6 +82,9 @@ class AppSettings:
     imported_models: list[str] = field(default_factory=list)
     # A Hugging Face token for gated repositories (HF_TOKEN, when set, is used first).
     hf_token: str = ""
+    # The side columns the user put away (View menu, Ctrl+B, or dragged shut) stay away.
+    show_sidebar: bool = True
+    show_settings_panel: bool = True
 
     def hub_token(self) -> str | None:
         """The token to give Hub requests: None when HF_TOKEN is set (it wins, and
@@ -116,6 +119,8 @@ class AppSettings:
             result.presets = {k: ModelPreset(**v) for k, v in raw.get("presets", {}).items()}
             result.imported_models = [str(p) for p in raw.get("imported_models", [])]
             result.hf_token = str(raw.get("hf_token") or "")
+            result.show_sidebar = raw.get("show_sidebar") is not False
+            result.show_settings_panel = raw.get("show_settings_panel") is not False
         return result
 
     def save(self, folder: Path | None = None) -> None:

@@ -24,6 +24,12 @@ from .session import Reply, Session
 
 RENDER_INTERVAL_MS = 40  # redraw of a streaming reply: 25 times a second at most
 SAVE_INTERVAL_S = 1.0  # a streaming reply is written to disk at most once a second
+# The speed is shown once it means something: after this many tokens, or this long.
+SPEED_MIN_TOKENS = 8
+SPEED_MIN_SPAN_S = 1.0
+# Tokens reach this thread in bursts (queued signals wait while the window draws): over a
+# shorter span the rate measures a burst, not the engine (it once read 199,851 tokens/s).
+SPEED_MIN_BURST_S = 0.25
 
 
 class ChatController(QObject):
@@ -35,7 +41,7 @@ class ChatController(QObject):
     speed = Signal(str)
     context = Signal(str)
     answer = Signal(str)  # instruct mode's answer so far ("" when a new one starts)
-    failed = Signal(str, bool)  # message, and whether the engine crashed
+    failed = Signal(str, bool, str)  # message, whether the engine crashed, the raw details
     conversations_changed = Signal()
     open_requested = Signal(int)  # a conversation to show (again)
 
@@ -55,6 +61,10 @@ class ChatController(QObject):
         self.engine = engine
         self._instruction = ""  # the last instruct-mode question, as sent
         self._instruction_format = "instruct"
+        # The question whose reply failed, and that reply (0 where nothing of it was kept):
+        # what « Retry » sends again; `_retrying` while it waits for the engine to restart.
+        self._failed: tuple[int, int] | None = None
+        self._retrying = False
         self.render_timer = QTimer(self)
         self.render_timer.setInterval(RENDER_INTERVAL_MS)
         self.render_timer.timeout.connect(self.render_reply)
@@ -113,6 +123,7 @@ class ChatController(QObject):
         )
 
     def _begin_generation(self) -> None:
+        self._failed, self._retrying = None, False  # a new reply: the failed one is left be
         self.speed.emit(self.tr("Reading the prompt…"))
         self.render_timer.start()
         self.busy.emit(True)
@@ -234,8 +245,17 @@ class ChatController(QObject):
             if time.perf_counter() - reply.saved_at >= SAVE_INTERVAL_S:
                 reply.saved_at = time.perf_counter()
                 self.writer.update_message(reply.message_id, reply.text)
-        self.speed.emit(self.tr("{speed} tokens/s").format(speed=decimal(reply.tokens_per_second)))
+        self.speed.emit(self._speed(reply))
         self._show_context()
+
+    def _speed(self, reply: Reply) -> str:
+        """The speed so far, or "" while too few tokens or too short a time measure it."""
+        span = reply.last_at - reply.first_at
+        if span < SPEED_MIN_BURST_S or (
+            reply.tokens < SPEED_MIN_TOKENS and span < SPEED_MIN_SPAN_S
+        ):
+            return ""
+        return self.tr("{speed} tokens/s").format(speed=decimal(reply.tokens_per_second))
 
     def _show_context(self) -> None:
         reply, model = self.session.reply, self.session.model
@@ -292,17 +312,46 @@ class ChatController(QObject):
         self.session.reply = None
         self.busy.emit(False)
 
-    def _on_failed(self, message: str, crashed: bool) -> None:
+    def _on_failed(self, message: str, crashed: bool, details: str) -> None:
         reply = self.session.reply
         if reply is None:
             return
         self._end_generation()
         if reply.target == "chat":
+            row = self.messages.row_of(reply.message_id)
+            question = self.messages.messages[row].parent_id if row >= 0 else None
             self._finish_message(reply, "unfinished", {"error": message})
+            if question is not None:
+                kept = reply.message_id if self.messages.row_of(reply.message_id) >= 0 else 0
+                self._failed = (question, kept)
         if crashed:
             self.session.model = None
-        self.failed.emit(message, crashed)
+            self.status.emit("")  # « Model ready » from the last load is no longer true
+        self.failed.emit(message, crashed, details)
         self.changed.emit()
+
+    def retry(self) -> bool:
+        """« Retry » after a failed reply: its question is sent again, for a new version of
+        the reply (the unfinished one stays). True when the engine stopped and must be
+        started again first: the question goes once a model is ready (`model_ready`)."""
+        self._retrying = self._failed is not None
+        if self.session.model is None:
+            return True
+        self.model_ready()
+        return False
+
+    def model_ready(self) -> None:
+        """A model is loaded (again): a question waiting for « Retry » is sent now."""
+        failed, retrying = self._failed, self._retrying
+        self._retrying = False
+        if not retrying or failed is None or not self.session.ready:
+            return
+        question, reply = failed
+        shown = self.messages.messages
+        if reply and self.messages.row_of(reply) >= 0:
+            self.regenerate(reply)
+        elif shown and shown[-1].id == question:  # nothing of the reply was kept
+            self._start_reply(question)
 
     def close(self) -> None:
         """The window closes: what the user saw of a reply is kept, marked unfinished."""

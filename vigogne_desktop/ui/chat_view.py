@@ -1,253 +1,28 @@
-"""The chat view: one widget per message, built from a MessageListModel it observes.
+"""The chat view: one widget per message (message_widget.py), built from a MessageListModel
+it observes, in a readable column centred in the view.
 
-Messages render as Markdown in pieces (see markdown.py): a streaming reply redraws only
-its last piece, and a long conversation is built newest first, a few messages per turn
-of the event loop, so neither ever holds the window.
+A streaming reply redraws only its last piece, and a long conversation is built newest
+first, a few messages per turn of the event loop, so neither ever holds the window.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import shiboken6
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QScrollArea,
-    QSizePolicy,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from ..core.history import Message
-from .i18n import decimal
-from .markdown import Segmenter, code_blocks, copy_target, to_rich_text, with_copy_links
+from .message_parts import COLUMN_WIDTH
+from .message_widget import MessageWidget
 from .models import MessageListModel
+
+__all__ = ["ChatView", "MessageWidget"]
 
 BUILD_SLICE_S = 0.004  # time spent building message widgets per turn of the event loop
 INITIAL_ROWS = 24  # messages built when a conversation opens (the newest)
 MORE_ROWS = 12  # built each time the user scrolls near the edge of what is built
-
-
-class MarkdownLabel(QLabel):
-    """A QLabel showing Markdown (without raw HTML) that remembers its height for a width
-    until its text changes.
-
-    Qt forgets every cached height of a layout when one widget is added to it; without
-    this, adding a message re-lays out the Markdown of every message already shown.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._heights: dict[int, int] = {}
-        self.markdown = ""
-        self.setTextFormat(Qt.TextFormat.RichText)
-        self.setWordWrap(True)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-        self.setOpenExternalLinks(False)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-
-    def set_markdown(self, markdown: str) -> None:
-        if markdown == self.markdown:
-            return  # every refresh of a message sets its text again: skip the conversion
-        self.markdown = markdown
-        self.setText(to_rich_text(markdown) if markdown else "")
-
-    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
-        self._heights.clear()
-        super().setText(text)
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
-        height = self._heights.get(width)
-        if height is None:
-            height = self._heights[width] = super().heightForWidth(width)
-        return height
-
-
-class MessageWidget(QFrame):
-    """One message: who, the text as Markdown, and what can be done with it."""
-
-    edit_requested = Signal(int)
-    regenerate_requested = Signal(int)
-    version_requested = Signal(int)
-
-    def __init__(self, message: Message) -> None:
-        super().__init__()
-        self.setObjectName(f"message-{message.role}")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.message = message
-        self._segmenter = Segmenter()
-        self._piece_labels: list[MarkdownLabel] = []  # one per finished piece of the segmenter
-        self._shown: tuple[Message, tuple[bool, bool]] | None = None
-
-        self.speaker = QLabel()
-        self.speaker.setObjectName("speaker")
-        self.state = QLabel()
-        self.state.setObjectName("state")
-        self.previous = self._tool("‹", self.tr("Previous version"))
-        self.version = QLabel()
-        self.next = self._tool("›", self.tr("Next version"))
-        self.copy_button = self._tool(self.tr("Copy"), self.tr("Copy this message"))
-        self.edit_button = self._tool(self.tr("Edit"), self.tr("Edit and send again"))
-        self.regenerate_button = self._tool(self.tr("Regenerate"), self.tr("Write another reply"))
-        self.notice = QLabel()
-        self.notice.setObjectName("notice")
-        self.notice.setWordWrap(True)
-        self.footer = QLabel()
-        self.footer.setObjectName("footer")
-        self.tail = MarkdownLabel()
-        self.tail.linkActivated.connect(self._on_link)
-
-        header = QHBoxLayout()
-        header.setContentsMargins(0, 0, 0, 0)
-        header.addWidget(self.speaker)
-        header.addWidget(self.state)
-        header.addStretch(1)
-        tools: list[QWidget] = [self.previous, self.version, self.next, self.copy_button]
-        for widget in [*tools, self.edit_button, self.regenerate_button]:
-            header.addWidget(widget)
-        self.body = QVBoxLayout()
-        self.body.setContentsMargins(0, 0, 0, 0)
-        self.body.setSpacing(0)
-        self.body.addWidget(self.tail)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.notice)
-        layout.addLayout(header)
-        layout.addLayout(self.body)
-        layout.addWidget(self.footer)
-
-        self.copy_button.clicked.connect(self._copy)
-        self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self.message.id))
-        self.regenerate_button.clicked.connect(
-            lambda: self.regenerate_requested.emit(self.message.id)
-        )
-        self.previous.clicked.connect(lambda: self._switch(-1))
-        self.next.clicked.connect(lambda: self._switch(+1))
-        self.show_message(message, can_regenerate=False, busy=False)
-
-    def _tool(self, text: str, name: str) -> QToolButton:
-        button = QToolButton()
-        button.setText(text)
-        button.setToolTip(name)
-        button.setAccessibleName(name)
-        button.setAutoRaise(True)
-        return button
-
-    def show_message(self, message: Message, *, can_regenerate: bool, busy: bool) -> None:
-        old = self.message
-        state = (can_regenerate, busy)
-        if self._shown == (replace(message, content=""), state):
-            # Only more text of a streaming reply: render it, touch nothing else.
-            self.message = message
-            self._render(message.content)
-            return
-        self._shown = (replace(message, content=""), state)
-        self.message = message
-        names = {
-            "user": self.tr("You"),
-            "assistant": self.tr("Vigogne"),
-            "system": self.tr("System"),
-        }
-        self.speaker.setText(f"<b>{names.get(message.role, message.role)}</b>")
-        states = {
-            "unfinished": self.tr("unfinished: the app stopped while writing"),
-            "stopped": self.tr("stopped"),
-        }
-        self.state.setText(states.get(message.status, ""))
-        self.state.setVisible(message.status in states)
-        many = len(message.siblings) > 1
-        for widget in (self.previous, self.version, self.next):
-            widget.setVisible(many)
-        self.version.setText(f"{message.version}/{len(message.siblings)}")
-        self.previous.setEnabled(not busy and message.version > 1)
-        self.next.setEnabled(not busy and message.version < len(message.siblings))
-        self.edit_button.setVisible(message.role == "user")
-        self.edit_button.setEnabled(not busy)
-        self.regenerate_button.setVisible(message.role == "assistant" and can_regenerate)
-        self.regenerate_button.setEnabled(not busy)
-        dropped = int(message.meta.get("dropped_rounds", 0) or 0)
-        limit = int(message.meta.get("round_limit", 0) or 0)
-        if limit:
-            notice = self.tr(
-                "This model takes only the last %n exchange(s) of a conversation: the earlier "
-                "ones were not sent to it.",
-                "",
-                limit,
-            )
-        else:
-            notice = self.tr(
-                "%n earlier exchange(s) did not fit in the context window and were left out "
-                "of this reply.",
-                "",
-                dropped,
-            )
-        self.notice.setText(notice)
-        self.notice.setVisible(dropped > 0)
-        self.footer.setText(self._footer_text(message))
-        self.footer.setVisible(bool(self.footer.text()))
-        if old.id != message.id or not message.content.startswith(self._segmenter.text):
-            self._reset_body()
-        self._render(message.content)
-
-    def _footer_text(self, message: Message) -> str:
-        meta = message.meta
-        if message.role != "assistant" or "tokens" not in meta:
-            return ""
-        parts = [
-            self.tr("%n token(s)", "", int(meta["tokens"])),
-            self.tr("{speed} tokens/s").format(speed=decimal(float(meta.get("speed", 0)))),
-        ]
-        if meta.get("model"):
-            parts.append(str(meta["model"]))
-        return " · ".join(parts)
-
-    def _reset_body(self) -> None:
-        for label in self._piece_labels:
-            label.deleteLater()
-        self._piece_labels.clear()
-        self._segmenter = Segmenter()
-
-    def _render(self, text: str) -> None:
-        new = self._segmenter.feed(text)
-        for piece in self._segmenter.pieces[len(self._segmenter.pieces) - new :]:
-            label = MarkdownLabel()
-            label.linkActivated.connect(self._on_link)
-            number = len(self._piece_labels)
-            label.set_markdown(with_copy_links(piece, number, self.tr("Copy code")))
-            self.body.insertWidget(self.body.count() - 1, label)
-            self._piece_labels.append(label)
-        tail = self._segmenter.tail
-        number = len(self._segmenter.pieces)
-        self.tail.set_markdown(with_copy_links(tail, number, self.tr("Copy code")))
-        self.tail.setVisible(bool(tail))
-
-    def _on_link(self, link: str) -> None:
-        # Model text can hold any link, ours included: only a copy link that names a code
-        # block of this message does anything.
-        target = copy_target(link)
-        pieces = [*self._segmenter.pieces, self._segmenter.tail]
-        if target is None or target[0] >= len(pieces):
-            return
-        blocks = code_blocks(pieces[target[0]])
-        if target[1] < len(blocks):
-            QGuiApplication.clipboard().setText(blocks[target[1]])
-
-    def _copy(self) -> None:
-        QGuiApplication.clipboard().setText(self.message.content)
-
-    def _switch(self, step: int) -> None:
-        siblings = self.message.siblings
-        self.version_requested.emit(siblings[self.message.version - 1 + step])
-
-    def text(self) -> str:
-        """What the user reads, as the Markdown it is drawn from (for tests)."""
-        labels = [*self._piece_labels, self.tail]
-        return "\n".join(label.markdown for label in labels if label.markdown)
+SIDE_MARGIN = 12  # between the column and the view's edges when the view is narrower
 
 
 class ChatView(QScrollArea):
@@ -279,12 +54,14 @@ class ChatView(QScrollArea):
         self._builder = QTimer(self)
         self._builder.setInterval(0)
         self._builder.timeout.connect(self._build_some)
+        self._limit_row = -1  # the first reply that says the model takes only the last rounds
 
         self.placeholder = QLabel(self.tr("Ask Vigogne anything. Your conversation stays here."))
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setObjectName("placeholder")
         container = QWidget()
         self.column = QVBoxLayout(container)
+        self.column.setSpacing(4)
         self.column.addWidget(self.placeholder)
         self.column.addStretch(1)
         self.setWidget(container)
@@ -296,6 +73,14 @@ class ChatView(QScrollArea):
         model.rowsInserted.connect(self._inserted)
         model.rowsRemoved.connect(self._removed)
         model.dataChanged.connect(self._changed)
+
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Resize:
+            # The column: COLUMN_WIDTH wide and centred, or the view's width less margins
+            # (the viewport, not the view: a scroll bar appearing narrows it).
+            side = max(SIDE_MARGIN, (self.viewport().width() - COLUMN_WIDTH) // 2)
+            self.column.setContentsMargins(side, SIDE_MARGIN, side, SIDE_MARGIN)
+        return super().viewportEvent(event)
 
     # -- the window of built rows --------------------------------------------------------
 
@@ -311,6 +96,7 @@ class ChatView(QScrollArea):
             self._drop(widget)
         count = self.model.rowCount()
         self.widgets = [None] * count
+        self._limit_row = self._first_limit_row()
         self.placeholder.setVisible(count == 0)
         self._want = (first, end)
         self._built = (anchor, anchor)
@@ -393,7 +179,23 @@ class ChatView(QScrollArea):
 
     def _refresh(self, row: int, widget: MessageWidget) -> None:
         last = row == self.model.rowCount() - 1
-        widget.show_message(self.model.messages[row], can_regenerate=last, busy=self._busy)
+        widget.show_message(
+            self.model.messages[row],
+            can_regenerate=last,
+            busy=self._busy,
+            first_limit=row == self._limit_row,
+        )
+
+    def _first_limit_row(self) -> int:
+        messages = self.model.messages
+        return next((n for n, m in enumerate(messages) if m.meta.get("round_limit")), -1)
+
+    def _follow_limit_row(self) -> None:
+        """The notice of the model's limit moves to the reply that now comes first."""
+        old, self._limit_row = self._limit_row, self._first_limit_row()
+        if old != self._limit_row:
+            self._refresh_row(old)
+            self._refresh_row(self._limit_row)
 
     def _inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
         self.placeholder.hide()
@@ -410,6 +212,7 @@ class ChatView(QScrollArea):
             self._built = (self._built[0], row + 1)
         self._want = (self._want[0], self._want[1] + count)
         self._refresh_row(first - 1)  # the previous last reply loses its regenerate button
+        self._follow_limit_row()
 
     def _removed(self, _parent: QModelIndex, first: int, last: int) -> None:
         count = last - first + 1
@@ -422,6 +225,7 @@ class ChatView(QScrollArea):
         self._want = (shift(self._want[0]), shift(self._want[1]))
         self._built = (shift(self._built[0]), shift(self._built[1]))
         self._refresh_row(first - 1)
+        self._follow_limit_row()
         self.placeholder.setVisible(self.model.rowCount() == 0)
 
     def _changed(
@@ -429,6 +233,7 @@ class ChatView(QScrollArea):
     ) -> None:
         for row in range(top.row(), bottom.row() + 1):
             self._refresh_row(row)
+        self._follow_limit_row()
 
     def _refresh_row(self, row: int) -> None:
         if 0 <= row < len(self.widgets):
@@ -455,16 +260,11 @@ class ChatView(QScrollArea):
         assert widget is not None
         self._stick_to_bottom = False
         QTimer.singleShot(0, lambda: self.ensureWidgetVisible(widget, 0, 40))
-        widget.setProperty("found", True)
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)
+        widget.mark_found(True)
 
         def unmark() -> None:
-            if not shiboken6.isValid(widget):
-                return  # the conversation was closed meanwhile
-            widget.setProperty("found", False)
-            widget.style().unpolish(widget)
-            widget.style().polish(widget)
+            if shiboken6.isValid(widget):  # else the conversation was closed meanwhile
+                widget.mark_found(False)
 
         QTimer.singleShot(2500, unmark)
         return widget

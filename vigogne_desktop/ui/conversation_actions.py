@@ -7,6 +7,7 @@ second, off the GUI thread. It touches no widget: it says what to show in signal
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +198,15 @@ class ConversationActions(QObject):
         self._deleted = None
 
     def edit_settings(self, settings: ConversationSettings) -> None:
-        """The user changed a setting: used at once, saved once the editing pauses."""
+        """The user changed a setting in the panel: used at once, saved once the editing
+        pauses. The model is the model bar's to change (`remember_model`), so it is kept."""
+        self._edited(replace(settings, model=self.session.conv_settings.model))
+
+    def remember_model(self, path: str) -> None:
+        """The user picked a model for this conversation: it goes on with it when reopened."""
+        self._edited(replace(self.session.conv_settings, model=path))
+
+    def _edited(self, settings: ConversationSettings) -> None:
         self.session.conv_settings = settings
         if self.session.conv_id is not None:
             self._unsaved = (self.session.conv_id, settings)

@@ -1,11 +1,9 @@
-"""The conversation's settings: model (any of the library's local models), prompt format,
-system prompt and sampling."""
+"""The conversation's settings: prompt format, system prompt and sampling (the model is
+picked in the model bar above the chat)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -21,37 +19,29 @@ from PySide6.QtWidgets import (
 from ..core.prompts import FORMATS
 from ..core.protocol import SamplingParams
 from ..core.settings import ConversationSettings
-from .library_models import LocalRow
 
 NO_SEED = -1
 
 
 class ConversationPanel(QWidget):
-    """Edits a ConversationSettings; says `changed` on every edit and `model_chosen`."""
+    """Edits a ConversationSettings but its model; says `changed` on every edit."""
 
-    changed = Signal(object)  # ConversationSettings
-    model_chosen = Signal(str)
+    changed = Signal(object)  # ConversationSettings, its model left empty
 
     def __init__(self) -> None:
         super().__init__()
         self._quiet = False
-        self._installed: list[str] = []  # the models folder, from the engine
-        self._library: list[tuple[str, str]] = []  # (path, name): the library's local models
-        self._current = ""  # the engine's model: listed even where no list has it
-        self.model = QComboBox()
-        self.model.setAccessibleName(self.tr("Model"))
         self.format = QComboBox()
         self.format.setAccessibleName(self.tr("Prompt format"))
         self.format.addItem(self.tr("Automatic (from the model)"), "auto")
         for fmt in FORMATS.values():
             self.format.addItem(fmt.title, fmt.name)
-        for combo in (self.model, self.format):
-            # Long model and format names must not make the window wider than a laptop's
-            # screen: the combo shows their beginning, the list shows them whole.
-            combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-            )
-            combo.setMinimumContentsLength(12)
+        # Long format names must not make the window wider than a laptop's screen: the combo
+        # shows their beginning, the list shows them whole.
+        self.format.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.format.setMinimumContentsLength(12)
         self.system = QPlainTextEdit()
         self.system.setAccessibleName(self.tr("System prompt"))
         self.system.setMaximumHeight(120)
@@ -69,7 +59,6 @@ class ConversationPanel(QWidget):
         )
 
         form = QFormLayout()
-        form.addRow(self.tr("Model"), self.model)
         form.addRow(self.tr("Prompt format"), self.format)
         form.addRow(QLabel(self.tr("System prompt")))
         form.addRow(self.system)
@@ -91,7 +80,6 @@ class ConversationPanel(QWidget):
             ispin.valueChanged.connect(self._emit)
         self.format.currentIndexChanged.connect(self._emit)
         self.system.textChanged.connect(self._emit)
-        self.model.activated.connect(self._on_model)
         self.reset.clicked.connect(self._reset)
         self.show_settings(ConversationSettings())
 
@@ -109,45 +97,6 @@ class ConversationPanel(QWidget):
         spin.setAccessibleName(name)
         return spin
 
-    def set_models(self, paths: list[str], current: str) -> None:
-        """The models folder's files, `current` chosen; the library's other models follow."""
-        self._installed, self._current = list(paths), current
-        self._list(current)
-
-    def show_library_models(self, rows: list[LocalRow]) -> None:
-        """The library's local models: added files and other apps' GGUFs can be chosen too."""
-        # A file goes by its name, as in the models folder; an Ollama blob (named by its
-        # checksum) by its model's tag.
-        self._library = [
-            (str(r.model.path), r.model.path.name if r.model.path.suffix else r.model.name)
-            for r in rows
-        ]
-        # The library read the models folder too, after the engine: a file deleted since is gone.
-        self._installed = []
-        self._list(str(self.model.currentData() or ""))
-
-    def _list(self, chosen: str) -> None:
-        """Every model once, `chosen` selected if it is still listed."""
-        self._quiet = True
-        self.model.clear()
-        listed = [(path, Path(path).name) for path in self._installed] + self._library
-        if self._current:
-            listed.append((self._current, Path(self._current).name))
-        shown: set[str] = set()
-        for path, name in listed:
-            if path in shown:
-                continue  # a model of the folder is in the library too: listed once
-            shown.add(path)
-            self.model.addItem(name, path)
-            self.model.setItemData(self.model.count() - 1, path, Qt.ItemDataRole.ToolTipRole)
-        self.model.setCurrentIndex(max(0, self.model.findData(chosen)))
-        self._quiet = False
-
-    def show_model(self, path: str) -> None:
-        """Show `path` as the chosen model again (a choice the window refused)."""
-        self._current = path
-        self._list(path)
-
     def show_settings(self, settings: ConversationSettings) -> None:
         self._quiet = True
         params = settings.sampling
@@ -160,16 +109,11 @@ class ConversationPanel(QWidget):
         self.repeat_penalty.setValue(params.repeat_penalty)
         self.max_tokens.setValue(params.max_tokens or 512)
         self.seed.setValue(NO_SEED if params.seed is None else params.seed)
-        if settings.model:
-            index = self.model.findData(settings.model)
-            if index >= 0:
-                self.model.setCurrentIndex(index)
         self._quiet = False
 
     def settings(self) -> ConversationSettings:
         seed = self.seed.value()
         return ConversationSettings(
-            model=str(self.model.currentData() or ""),
             prompt_format=str(self.format.currentData()),
             system=self.system.toPlainText(),
             sampling=SamplingParams(
@@ -187,12 +131,6 @@ class ConversationPanel(QWidget):
         if not self._quiet:
             self.changed.emit(self.settings())
 
-    def _on_model(self) -> None:
-        if not self._quiet and self.model.currentData():
-            self.model_chosen.emit(str(self.model.currentData()))
-            self._emit()
-
     def _reset(self) -> None:
-        current = self.settings()
-        self.show_settings(ConversationSettings(model=current.model))
+        self.show_settings(ConversationSettings())
         self._emit()

@@ -30,7 +30,8 @@ class EngineController(QObject):
     context = Signal(str)
     models_found = Signal(list, str)  # the models on this computer, the current one
     loaded = Signal()  # a local model is ready
-    load_failed = Signal(str)  # the sentence saying why, for the banner over the chat
+    # The sentence saying why, for the banner over the chat, and a crash's raw details.
+    load_failed = Signal(str, str)
 
     def __init__(self, session: Session, engine: EngineThread) -> None:
         super().__init__()
@@ -148,7 +149,7 @@ class EngineController(QObject):
         quant = f" · {info.file_type}" if info.file_type else ""
         self.model_named.emit(f"{info.name}{quant} · {info.prompt_format}")
 
-    def _on_load_failed(self, message: str, kept: ModelInfo | None) -> None:
+    def _on_load_failed(self, message: str, kept: ModelInfo | None, details: str) -> None:
         """The engine keeps the model it had when a new file fails: the window says which."""
         session = self.session
         session.loading = False
@@ -161,7 +162,7 @@ class EngineController(QObject):
         else:
             self.model_named.emit(self.tr("No model loaded"))
             self.status.emit(self.tr("No model is loaded."))
-        self.load_failed.emit(message)
+        self.load_failed.emit(message, details)
         self.refresh_models()  # the picker names the model really loaded
         self.changed.emit()
 

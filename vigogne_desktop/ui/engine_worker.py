@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core import Engine, LocalEngine, RemoteEngine
-from ..core.errors import VigogneError
+from ..core.errors import EngineCrashed, VigogneError
 from ..core.protocol import (
     ChatFailed,
     ChatFinished,
@@ -24,12 +24,13 @@ from ..core.settings import Endpoint
 
 class EngineWorker(QObject):
     loaded = Signal(object)  # ModelInfo
-    load_failed = Signal(str, object)  # message, the ModelInfo still loaded (or None)
+    # message, the ModelInfo still loaded (or None), the raw details of a crash (or "")
+    load_failed = Signal(str, object, str)
     remote_ready = Signal(str, str)  # endpoint name, model name
     started = Signal(object)  # ChatStarted
     chunk = Signal(str)
     finished = Signal(object)  # ChatFinished
-    failed = Signal(str, bool)  # message, crashed
+    failed = Signal(str, bool, str)  # message, crashed, the raw details (for « Details »)
 
     def __init__(self, engine: LocalEngine) -> None:
         super().__init__()
@@ -42,7 +43,8 @@ class EngineWorker(QObject):
         try:
             info: ModelInfo = self.local.load(path, settings)
         except VigogneError as exc:
-            self.load_failed.emit(str(exc), self.local.model)
+            details = exc.details if isinstance(exc, EngineCrashed) else ""
+            self.load_failed.emit(str(exc), self.local.model, details)
             return
         self.loaded.emit(info)
 
@@ -55,7 +57,8 @@ class EngineWorker(QObject):
             model = remote.model_name()
         except VigogneError as exc:
             # The engine in use goes on: the local model, if it is the one.
-            self.load_failed.emit(str(exc), self.local.model if self.active is self.local else None)
+            kept = self.local.model if self.active is self.local else None
+            self.load_failed.emit(str(exc), kept, "")
             return
         if self.active is not self.local:
             self.active.close()
@@ -76,7 +79,7 @@ class EngineWorker(QObject):
             elif isinstance(event, ChatFinished):
                 self.finished.emit(event)
             elif isinstance(event, ChatFailed):
-                self.failed.emit(event.message, event.crashed)
+                self.failed.emit(event.message, event.crashed, event.details)
 
     def cancel(self) -> None:
         self.active.cancel()

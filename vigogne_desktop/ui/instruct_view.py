@@ -6,7 +6,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -14,6 +13,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from .flow_layout import FlowLayout
 
 
 class InstructView(QWidget):
@@ -48,8 +49,7 @@ class InstructView(QWidget):
         self.reason.setObjectName("reason")
         self.reason.setWordWrap(True)  # a long reason must not widen the window
 
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
+        buttons = FlowLayout()  # wraps when narrow: the row must not set the window's width
         for button in (self.run_button, self.stop_button, self.keep_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)

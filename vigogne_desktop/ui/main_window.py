@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -18,9 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QProgressBar,
-    QPushButton,
-    QSplitter,
     QTabWidget,
 )
 
@@ -44,8 +42,11 @@ from .models import ConversationListModel, MessageListModel
 from .session import Session
 from .settings_dialog import SettingsDialog
 from .sharing_controller import SharingController
+from .shortcuts import AboutBox, ShortcutsDialog
 from .sidebar import Sidebar
+from .tab_order import chain, follow_reading_order
 from .theme import apply_theme
+from .workspace import Workspace
 
 
 class MainWindow(QMainWindow):
@@ -88,17 +89,13 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.chat_tab, self.tr("Chat"))
         self.tabs.addTab(self.instruct, self.tr("Instruct"))
         self.tabs.addTab(self.library_view, self.tr("Library"))
-        self.splitter = QSplitter()
-        self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(self.tabs)
-        self.splitter.addWidget(self.panel)
-        self.splitter.setStretchFactor(1, 1)
-        self.panel.setMaximumWidth(380)
-        self.sidebar.setMaximumWidth(420)
-        self.splitter.setSizes([260, 640, 280])
-        self.setCentralWidget(self.splitter)
+        self.workspace = Workspace(self.sidebar, self.tabs, self.panel)
+        self.setCentralWidget(self.workspace)
+        self.undo_button = self.sidebar.undo_button  # a deletion is undone next to the list
         self._build_status_bar()
         self._build_menus()
+        self._remember_columns()
+        self._set_tab_order()
         self._connect_views()
         self._connect_controllers()
 
@@ -132,22 +129,16 @@ class MainWindow(QMainWindow):
         self.speed_label.setAccessibleName(self.tr("Generation speed"))
         self.context_label = QLabel()
         self.context_label.setAccessibleName(self.tr("Context used"))
-        self.progress = QProgressBar()
-        self.progress.setAccessibleName(self.tr("Progress"))
-        self.progress.setMaximumWidth(200)
-        self.progress.hide()
-        self.undo_button = QPushButton(self.tr("Undo"))
-        self.undo_button.hide()
+        for label in (self.model_label, self.status):  # a long sentence must not widen the window
+            label.setMinimumWidth(60)
         bar = self.statusBar()
         bar.addWidget(self.model_label)
         bar.addWidget(self.status, 1)
-        bar.addPermanentWidget(self.undo_button)
-        bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.speed_label)
         bar.addPermanentWidget(self.context_label)
 
     def _action(
-        self, menu: QMenu, text: str, slot: Callable[[], object], shortcut: str = ""
+        self, menu: QMenu, text: str, slot: Callable[..., object], shortcut: str = ""
     ) -> QAction:
         action = QAction(text, self)
         if shortcut:
@@ -156,14 +147,30 @@ class MainWindow(QMainWindow):
         menu.addAction(action)
         return action
 
+    def _toggle(
+        self,
+        menu: QMenu,
+        text: str,
+        wanted: Callable[[bool], None],
+        shown: SignalInstance,
+        shortcut: str = "",
+    ) -> QAction:
+        """A View entry: a click is the user's wish; its check mark follows what is shown."""
+        action = self._action(menu, text, wanted, shortcut)
+        action.setCheckable(True)
+        action.setChecked(True)
+        shown.connect(action.setChecked)
+        return action
+
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file, edit, view = (
-            bar.addMenu(t) for t in (self.tr("&File"), self.tr("&Edit"), self.tr("&View"))
+        file, edit, view, help_ = (
+            bar.addMenu(t)
+            for t in (self.tr("&File"), self.tr("&Edit"), self.tr("&View"), self.tr("&Help"))
         )
         self._action(file, self.tr("New conversation"), self.new_conversation, "Ctrl+N")
         self._action(file, self.tr("Open a model…"), self.choose_model, "Ctrl+O")
-        self._action(file, self.tr("Model library"), self.show_library, "Ctrl+L")
+        self._action(file, self.tr("Model library"), self.show_library, "Ctrl+Shift+L")
         self._action(file, self.tr("Convert a model…"), lambda: self.library_view.open_convert())
         self._action(file, self.tr("Import conversations…"), self.import_conversations)
         for kind, text in (
@@ -174,21 +181,55 @@ class MainWindow(QMainWindow):
         self._action(file, self.tr("Export all conversations…"), self.export_all)
         self._action(file, self.tr("Settings…"), self.open_settings, "Ctrl+,")
         self._action(file, self.tr("Quit"), self.close, "Ctrl+Q")
+        self._action(edit, self.tr("Write a message"), self.focus_composer, "Ctrl+L")
+        self._action(edit, self.tr("Copy the last reply"), self.copy_last_reply, "Ctrl+Shift+C")
         self._action(edit, self.tr("Search conversations"), self.focus_search, "Ctrl+F")
         self.regenerate_action = self._action(
             edit, self.tr("Regenerate the last reply"), self.chat.regenerate_last, "Ctrl+Shift+R"
         )
         self.stop_action = self._action(edit, self.tr("Stop the reply"), self.chat.stop, "Esc")
-        self.panel_action = QAction(self.tr("Conversation settings"), self)
-        self.panel_action.setCheckable(True)
-        self.panel_action.setChecked(True)
-        self.panel_action.toggled.connect(self.panel.setVisible)
-        view.addAction(self.panel_action)
+        space = self.workspace
+        self.sidebar_action = self._toggle(
+            view,
+            self.tr("Conversation list"),
+            space.set_sidebar_wanted,
+            space.sidebar_shown,
+            "Ctrl+B",
+        )
+        self.panel_action = self._toggle(
+            view, self.tr("Conversation settings"), space.set_panel_wanted, space.panel_shown
+        )
+        self._action(help_, self.tr("Keyboard shortcuts"), self.show_shortcuts, "F1")
+        self._action(help_, self.tr("About Vigogne Desktop"), lambda: AboutBox(self).open())
+
+    def _remember_columns(self) -> None:
+        """The side columns as the user left them last time, and kept so from now on."""
+        space, settings = self.workspace, self.session.settings
+        space.set_sidebar_wanted(settings.show_sidebar)
+        space.set_panel_wanted(settings.show_settings_panel)
+        space.wishes_changed.connect(self._on_column_wishes)
+
+    def _on_column_wishes(self, sidebar: bool, panel: bool) -> None:
+        settings = self.session.settings
+        if (settings.show_sidebar, settings.show_settings_panel) != (sidebar, panel):
+            settings.show_sidebar, settings.show_settings_panel = sidebar, panel
+            self.engines.save_settings()
+
+    def _set_tab_order(self) -> None:
+        """Tab goes sidebar → chat → message box → settings, and round: the eleven settings
+        come after the message box and Send, never between the list and the messages."""
+        self.composer.setTabChangesFocus(True)  # Tab leaves the box; Shift+Enter is a new line
+        chain(self.panel, self.sidebar, self.tabs)  # the chat tab keeps its own order inside
+        chain(self.composer, self.send_button, self.stop_button, self.panel)
+
+    def focusNextPrevChild(self, forward: bool) -> bool:  # noqa: N802 (Qt's name)
+        follow_reading_order(self.chat_view)  # the messages built since the last Tab
+        return super().focusNextPrevChild(forward)
 
     def _connect_views(self) -> None:
         """What the user does in the views goes to the controller whose job it is."""
         chat, conversations = self.chat, self.conversations
-        self.chat_tab.attach(self.session, chat, self.engines)
+        self.chat_tab.attach(self.session, chat, self.engines, self.library, conversations)
         self.chat_tab.choose_file_requested.connect(self.choose_model)
         self.chat_tab.library_requested.connect(self.show_library)
         self.undo_button.clicked.connect(conversations.undo_delete)
@@ -204,7 +245,6 @@ class MainWindow(QMainWindow):
         self.chat_view.regenerate_requested.connect(chat.regenerate)
         self.chat_view.version_requested.connect(chat.show_version)
         self.panel.changed.connect(conversations.edit_settings)
-        self.panel.model_chosen.connect(self._on_model_chosen)
         self.instruct.run_requested.connect(chat.run_instruction)
         self.instruct.stop_requested.connect(chat.stop)
         self.instruct.keep_requested.connect(lambda: chat.keep_instruction(self.instruct.answer))
@@ -225,19 +265,15 @@ class MainWindow(QMainWindow):
         chat.failed.connect(self._on_engine_failed)
         chat.conversations_changed.connect(conversations.refresh)
         chat.open_requested.connect(conversations.open_conversation)
-        engines.progress.connect(self._on_progress)
-        engines.progress_ended.connect(self.progress.hide)
         engines.model_named.connect(self.model_label.setText)
         engines.context.connect(self.context_label.setText)
-        engines.models_found.connect(self.panel.set_models)
-        self.library.local_ready.connect(self.panel.show_library_models)
         engines.loaded.connect(self.sharing.model_loaded)
         conversations.shown.connect(self._on_conversation_shown)
         conversations.settings_shown.connect(self.panel.show_settings)
         conversations.selected.connect(self.sidebar.select)
         conversations.hits.connect(self._on_hits)
         conversations.scroll_to.connect(self.chat_view.scroll_to_message)
-        conversations.undo_offered.connect(self.undo_button.setVisible)
+        conversations.undo_offered.connect(self.sidebar.offer_undo)
         conversations.model_wanted.connect(engines.load_model)
         self.sharing.shown.connect(self._on_sharing_shown)
 
@@ -280,12 +316,24 @@ class MainWindow(QMainWindow):
 
     def _on_tab_changed(self) -> None:
         library = self.tabs.currentWidget() is self.library_view  # it takes the whole width
-        self.sidebar.setVisible(not library)
-        self.panel.setVisible(not library and self.panel_action.isChecked())
+        self.workspace.set_full_width(library)
+        for action in (self.sidebar_action, self.panel_action):
+            action.setEnabled(not library)
 
-    def _on_model_chosen(self, path: str) -> None:
-        if not self.engines.choose(path):
-            self.panel.show_model(self.session.model_path)  # the choice is refused
+    def focus_composer(self) -> None:
+        self.tabs.setCurrentWidget(self.chat_tab)
+        self.composer.setFocus()
+
+    def copy_last_reply(self) -> None:
+        replies = [m.content for m in self.messages.messages if m.role == "assistant"]
+        if replies and replies[-1]:
+            QApplication.clipboard().setText(replies[-1])
+            self.status.setText(self.tr("The last reply is copied."))
+        else:
+            self.status.setText(self.tr("There is no reply to copy yet."))
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self.findChildren(QAction), self.sidebar.keys, self).open()
 
     def focus_search(self) -> None:
         self.sidebar.search.setFocus()
@@ -369,11 +417,6 @@ class MainWindow(QMainWindow):
     def _history_error(self, message: str) -> None:
         """From the history writer's thread: shown on the GUI thread."""
         self.conversations.status.emit(message)
-
-    def _on_progress(self, done: int, total: int) -> None:
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
-        self.progress.show()
 
     def _on_engine_failed(self, _message: str, crashed: bool) -> None:
         if crashed:

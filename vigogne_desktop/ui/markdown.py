@@ -10,13 +10,13 @@ Model text is Markdown without raw HTML: a tag a model writes is shown, never ob
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from PySide6.QtGui import QTextDocument
+from PySide6.QtGui import QFont, QTextDocument
 
 MIN_PIECE = 300  # characters before a blank line may end a piece
 MAX_PIECE = 800  # characters after which a piece ends at the next line end (or space)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_COPY_LINK = re.compile(r"copy:(\d{1,6}):(\d{1,6})")
 # GitHub's Markdown as a QLabel reads it, less raw HTML: md4c then keeps tags as text.
 _FEATURES = (
     QTextDocument.MarkdownFeature.MarkdownDialectGitHub
@@ -29,6 +29,8 @@ class Segmenter:
 
     def __init__(self) -> None:
         self.pieces: list[str] = []
+        # Per piece: it goes on with a code block the previous piece had to cut.
+        self.continued: list[bool] = []
         self._text = ""
         self._start = 0  # where the current piece starts in the text
         self._scanned = 0  # end of the last complete line looked at
@@ -67,6 +69,7 @@ class Segmenter:
 
     def _cut(self, at: int) -> None:
         piece = self._reopen + self._text[self._start : at]
+        self.continued.append(bool(self._reopen))
         self._reopen = ""
         if self._fence:
             piece += self._fence + "\n"
@@ -82,54 +85,53 @@ class Segmenter:
     def tail(self) -> str:
         return self._reopen + self._text[self._start :]
 
+    @property
+    def tail_continues(self) -> bool:
+        return bool(self._reopen)
 
-def code_blocks(text: str) -> list[str]:
-    """The contents of the fenced code blocks, in order."""
-    blocks: list[str] = []
+
+@dataclass(frozen=True)
+class Part:
+    """A run of a piece: Markdown text, or the contents of a fenced code block."""
+
+    code: bool
+    text: str
+    language: str = ""
+
+
+def split_parts(piece: str) -> list[Part]:
+    """The piece as Markdown runs and code blocks, in order; an unclosed block (a reply
+    still being written) is a code part too."""
+    parts: list[Part] = []
     lines: list[str] = []
-    fence = ""
-    for line in text.splitlines():
+    fence, language = "", ""
+    for line in piece.split("\n"):
         match = _FENCE.match(line)
         if not fence and match:
-            fence, lines = match.group(1), []
+            if any(text.strip() for text in lines):
+                parts.append(Part(False, "\n".join(lines)))
+            fence, language, lines = match.group(1), line.strip()[len(match.group(1)) :], []
         elif fence and line.strip().startswith(fence):
-            blocks.append("\n".join(lines))
-            fence = ""
-        elif fence:
+            parts.append(Part(True, "\n".join(lines), language.strip()))
+            fence, lines = "", []
+        else:
             lines.append(line)
     if fence:
-        blocks.append("\n".join(lines))
-    return blocks
+        parts.append(Part(True, "\n".join(lines).rstrip("\n"), language.strip()))
+    elif any(text.strip() for text in lines):
+        parts.append(Part(False, "\n".join(lines)))
+    return parts
 
 
-def with_copy_links(piece: str, piece_number: int, label: str) -> str:
-    """The piece with a « copy » link under each code block: `copy:<piece>:<block>`."""
-    out: list[str] = []
-    fence, number = "", 0
-    for line in piece.split("\n"):
-        out.append(line)
-        match = _FENCE.match(line)
-        if not fence and match:
-            fence = match.group(1)
-        elif fence and line.strip().startswith(fence):
-            fence = ""
-            out.append(f"\n[{label}](copy:{piece_number}:{number})\n")
-            number += 1
-    return "\n".join(out)
-
-
-def copy_target(link: str) -> tuple[int, int] | None:
-    """(piece, block) of a link `with_copy_links` wrote; None for any other link."""
-    match = _COPY_LINK.fullmatch(link)
-    return (int(match.group(1)), int(match.group(2))) if match else None
-
-
-def to_rich_text(markdown: str) -> str:
-    """The Markdown as rich text for a label, with any raw HTML in it shown as text.
+def to_rich_text(markdown: str, font: QFont) -> tuple[str, float]:
+    """The Markdown as rich text for a label, with any raw HTML in it shown as text, and
+    the width it takes unwrapped.
 
     A QLabel in Markdown mode obeys raw HTML (`<img>`, `<a href>`, styles) and has no
-    switch against it; a QTextDocument does, so the label is given its HTML instead.
+    switch against it; a QTextDocument does, so the label is given its HTML instead. The
+    HTML names the document's font size, which overrides the label's: hence `font`.
     """
     document = QTextDocument()
+    document.setDefaultFont(font)
     document.setMarkdown(markdown, _FEATURES)
-    return document.toHtml()
+    return document.toHtml(), document.idealWidth()

@@ -1,4 +1,5 @@
-"""The sidebar: new conversation, full-text search, and the conversations by date."""
+"""The sidebar: new conversation, full-text search, the conversations by date (each with a
+« ⋯ » menu), and the undo of a deletion next to them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import html
 import re
 
 from PySide6.QtCore import (
+    QEvent,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
@@ -17,6 +19,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
+    QHelpEvent,
     QKeySequence,
     QPainter,
     QPalette,
@@ -24,6 +27,8 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
     QLineEdit,
     QListView,
     QListWidget,
@@ -34,12 +39,14 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolButton,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.history import HIT_END, HIT_START, Conversation, SearchHit
-from .models import ConversationListModel, ConversationRole
+from .models import ConversationListModel, ConversationRole, Index
 
 HitRole = Qt.ItemDataRole.UserRole + 10
 
@@ -101,6 +108,112 @@ class RichTextDelegate(QStyledItemDelegate):
         return QSize(int(doc.idealWidth()), int(doc.size().height()) + 4)
 
 
+class TitleDelegate(QStyledItemDelegate):
+    """Conversation titles on one line, cut with « … » at the view's width (never wider, so
+    no horizontal scroll bar), leaving room for the « ⋯ » button on its row."""
+
+    def __init__(self, view: ConversationListView) -> None:
+        super().__init__(view)
+        self.view = view
+
+    def initStyleOption(  # noqa: N802 (Qt's name)
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        if index == self.view.button_row:
+            option.rect.setRight(option.rect.right() - self.view.more.width())
+
+    def sizeHint(  # noqa: N802 (Qt's name)
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        height = super().sizeHint(option, index).height()
+        if isinstance(index.data(ConversationRole), Conversation):  # room for the « ⋯ » button
+            height = max(height, option.fontMetrics.height() + 10)
+        return QSize(0, height)
+
+
+class ConversationListView(QListView):
+    """The conversations; the row under the pointer, else the selected one, shows a « ⋯ »
+    button that opens the same menu as a right click."""
+
+    menu_requested = Signal(int, QPoint)  # the row, and where its menu opens (global)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.button_row = QPersistentModelIndex()
+        self._hovered = QPersistentModelIndex()
+        self.setMouseTracking(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setWordWrap(False)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setItemDelegate(TitleDelegate(self))
+        self.more = QToolButton(self.viewport())
+        self.more.setText("⋯")
+        self.more.setAccessibleName(self.tr("Conversation actions"))
+        self.more.setToolTip(self.tr("Rename, pin, export or delete"))
+        self.more.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keyboard has F2 and Del
+        self.more.hide()
+        self.more.clicked.connect(self._on_more)
+        self.entered.connect(self._on_entered)
+        self.customContextMenuRequested.connect(
+            lambda point: self.menu_requested.emit(
+                self.indexAt(point).row(), self.viewport().mapToGlobal(point)
+            )
+        )
+
+    def _on_entered(self, index: QModelIndex) -> None:
+        self._hovered = QPersistentModelIndex(index)
+        self._place_button()
+
+    def _on_more(self) -> None:
+        corner = self.more.rect().bottomLeft()
+        self.menu_requested.emit(self.button_row.row(), self.more.mapToGlobal(corner))
+
+    def _place_button(self) -> None:
+        row = self._hovered
+        if not row.isValid():
+            row = QPersistentModelIndex(self.currentIndex())
+        if not isinstance(row.data(ConversationRole), Conversation):
+            row = QPersistentModelIndex()
+        if row != self.button_row:
+            self.button_row = row
+            self.viewport().update()
+        if not row.isValid():
+            self.more.hide()
+            return
+        rect = self.visualRect(self.model().index(row.row(), 0))
+        self.more.setFixedSize(rect.height(), rect.height())
+        self.more.move(rect.right() - rect.height() + 1, rect.top())
+        self.more.show()
+
+    def currentChanged(self, current: Index, previous: Index) -> None:  # noqa: N802 (Qt's name)
+        super().currentChanged(current, previous)
+        self._place_button()
+
+    def updateGeometries(self) -> None:  # noqa: N802 (Qt's name): resized, rows changed
+        super().updateGeometries()
+        self._place_button()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 (Qt's name)
+        super().scrollContentsBy(dx, dy)
+        self._place_button()
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        self._hovered = QPersistentModelIndex()
+        self._place_button()
+        super().leaveEvent(event)
+
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        """A title cut short is shown whole in its tooltip."""
+        if isinstance(event, QHelpEvent) and event.type() == QEvent.Type.ToolTip:
+            conv = self.indexAt(event.pos()).data(ConversationRole)
+            if isinstance(conv, Conversation):
+                QToolTip.showText(event.globalPos(), self.indexAt(event.pos()).data(), self)
+                return True
+        return super().viewportEvent(event)
+
+
 class Sidebar(QWidget):
     new_requested = Signal()
     conversation_selected = Signal(int)
@@ -121,10 +234,9 @@ class Sidebar(QWidget):
         self.search.setPlaceholderText(self.tr("Search conversations (Ctrl+F)"))
         self.search.setAccessibleName(self.tr("Search conversations"))
         self.search.setClearButtonEnabled(True)
-        self.list = QListView()
+        self.list = ConversationListView()
         self.list.setModel(model)
         self.list.setAccessibleName(self.tr("Conversations"))
-        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.setUniformItemSizes(False)
         self.results = QListWidget()
         self.results.setAccessibleName(self.tr("Search results"))
@@ -138,6 +250,17 @@ class Sidebar(QWidget):
         layout.addWidget(self.new_button)
         layout.addWidget(self.search)
         layout.addWidget(self.stack, 1)
+        # A deletion is undone where it was done, next to the list.
+        self.undo_label = QLabel(self.tr("Conversation deleted"))
+        self.undo_label.setWordWrap(True)
+        self.undo_button = QPushButton(self.tr("Undo"))
+        self.undo_bar = QWidget()
+        undo_row = QHBoxLayout(self.undo_bar)
+        undo_row.setContentsMargins(0, 0, 0, 0)
+        undo_row.addWidget(self.undo_label, 1)
+        undo_row.addWidget(self.undo_button)
+        self.undo_bar.hide()
+        layout.addWidget(self.undo_bar)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -147,16 +270,26 @@ class Sidebar(QWidget):
         self.new_button.clicked.connect(self.new_requested)
         self.list.clicked.connect(self._on_clicked)
         self.list.activated.connect(self._on_clicked)
-        self.list.customContextMenuRequested.connect(self._menu)
+        self.list.menu_requested.connect(self._menu)
         self.results.itemActivated.connect(self._on_hit)
         self.results.itemClicked.connect(self._on_hit)
-        for key, signal in (
-            (QKeySequence.StandardKey.Delete, self.delete_requested),
-            (QKeySequence(Qt.Key.Key_F2), self.rename_requested),
+        self.keys: list[tuple[QKeySequence, str]] = []  # for Help › Keyboard shortcuts
+        for key, signal, meaning in (
+            (
+                QKeySequence(QKeySequence.StandardKey.Delete),
+                self.delete_requested,
+                self.tr("Delete the selected conversation"),
+            ),
+            (
+                QKeySequence(Qt.Key.Key_F2),
+                self.rename_requested,
+                self.tr("Rename the selected conversation"),
+            ),
         ):
             shortcut = QShortcut(key, self.list)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(lambda signal=signal: self._on_current(signal))
+            self.keys.append((key, meaning))
 
     def _on_search_text(self, text: str) -> None:
         if not text.strip():
@@ -198,11 +331,15 @@ class Sidebar(QWidget):
         if isinstance(conv, Conversation):
             signal.emit(conv.id)
 
-    def _menu(self, point: QPoint) -> None:
-        conv = self.list.indexAt(point).data(ConversationRole)
+    def offer_undo(self, offered: bool) -> None:
+        self.undo_bar.setVisible(offered)
+
+    def _menu(self, row: int, where: QPoint) -> None:
+        conv = self.model.index(row).data(ConversationRole)
         if not isinstance(conv, Conversation):
             return
         menu = QMenu(self)
+        menu.aboutToHide.connect(menu.deleteLater)  # the chosen action still runs: deleted later
         menu.addAction(self.tr("Rename… (F2)"), lambda: self.rename_requested.emit(conv.id))
         if conv.pinned:
             menu.addAction(self.tr("Unpin"), lambda: self.pin_requested.emit(conv.id, False))
@@ -217,4 +354,4 @@ class Sidebar(QWidget):
         )
         menu.addSeparator()
         menu.addAction(self.tr("Delete (Del)"), lambda: self.delete_requested.emit(conv.id))
-        menu.popup(self.list.viewport().mapToGlobal(point))
+        menu.popup(where)

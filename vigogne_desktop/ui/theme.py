@@ -25,12 +25,14 @@ _COLOURS = {
 
 # Messages and notices; the palette gives everything else.
 _STYLE = """
-QFrame#message-user {{ background: {user}; border: none; border-radius: 8px; }}
+QFrame#message-user {{ background: {user}; border: none; border-radius: 14px; }}
 QFrame#message-assistant {{ background: {assistant}; border: 1px solid {border};
-    border-radius: 8px; }}
+    border-radius: 10px; }}
 QFrame[found="true"] {{ border: 2px solid #f5a623; }}
+QFrame#code {{ background: {code}; border: 1px solid {border}; border-radius: 6px; }}
+QLabel#typing {{ color: {muted}; font-size: 14px; }}
 QLabel#notice {{ color: {notice}; font-style: italic; }}
-QLabel#footer, QLabel#state, QLabel#reason {{ color: {muted}; }}
+QLabel#footer, QLabel#state, QLabel#reason, QLabel#language {{ color: {muted}; }}
 QLabel#placeholder {{ color: {muted}; font-size: 15px; }}
 QFrame#banner {{ background: {banner}; border-radius: 6px; }}
 """
@@ -62,6 +64,7 @@ def apply_theme(app: QApplication, choice: str) -> None:
             user="#2c3e5c" if dark else "#e3ecfb",
             assistant="#26272b" if dark else "#ffffff",
             border="#3a3b41" if dark else "#e1dfda",
+            code="#1b1c1f" if dark else "#f3f2ee",
             notice="#f0b35a" if dark else "#9a5b00",
             muted="#9a9aa0" if dark else "#6e6e73",
             banner="#5c2b2b" if dark else "#fbe3e1",
