@@ -1,8 +1,9 @@
 """Render the main views offscreen into docs/screenshots/ (`make screenshots`).
 
-Light and dark, French and English, at 100 % and 1366×768 (the chat and the library also
-at 960×600); the French chat view also at 125 % and 150 % (each scale in its own process, as
-Qt reads QT_SCALE_FACTOR at start); `--library` renders the library pictures only. The model
+Light and dark, French and English, at 100 % and 1366×768 (the welcome, the chat and the
+library also at 960×600); the French chat view also at 125 % and 150 % (each scale in its
+own process, as Qt reads QT_SCALE_FACTOR at start);
+`--library` renders the library pictures only. The model
 is the real demo model, converted on first use, and the chat shown is a real conversation
 with it: every figure on a picture comes from that run. The Markdown conversation is an
 import, the way a user would bring one in, titled as an example and carrying no figures.
@@ -131,6 +132,13 @@ def render(
                 window.close()
                 continue
             window.new_conversation()
+            if not only_chat:  # the welcome a first start shows, the demo notice with it
+                app.processEvents()
+                window.grab().save(str(OUT / f"welcome-{name}.png"))
+                window.resize(*SMALL)
+                app.processEvents()
+                window.grab().save(str(OUT / f"welcome-{name}-960.png"))
+                window.resize(*LAPTOP)
             for question in QUESTIONS:  # a real conversation: its figures are measured
                 window.composer.setPlainText(question)
                 window.send()
