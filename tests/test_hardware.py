@@ -150,3 +150,34 @@ def test_the_real_load_on_this_cpu_build_runs_on_the_cpu(tiny_gguf: Path) -> Non
     with LocalEngine() as engine:
         info = engine.load(str(tiny_gguf), LoadSettings(n_ctx=512, n_gpu_layers=8))
     assert (info.gpu_layers, info.load_note) == (0, "")
+
+
+def test_a_model_decodes_with_one_thread_per_physical_core_by_default(tiny_gguf: Path) -> None:
+    """llama-cpp-python's own default (`cpu_count() // 2`) used half the cores of a machine
+    without SMT, at half the speed: the engine chooses instead."""
+    import os
+
+    import psutil
+
+    from vigogne_desktop.core.hardware import default_threads
+
+    with LocalEngine() as engine:
+        info = engine.load(str(tiny_gguf), LoadSettings(n_ctx=256))
+    assert info.threads == default_threads()
+    usable = len(os.sched_getaffinity(0))
+    if psutil.cpu_count(logical=False) == psutil.cpu_count(logical=True):  # no SMT here
+        assert info.threads == usable
+    with LocalEngine() as engine:
+        assert engine.load(str(tiny_gguf), LoadSettings(n_ctx=256, n_threads=1)).threads == 1
+
+
+def test_the_default_threads_follow_the_cpus_this_process_may_use() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import os; os.sched_setaffinity(0, {0}); "
+        "from vigogne_desktop.core.hardware import default_threads; print(default_threads())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "1", done.stderr

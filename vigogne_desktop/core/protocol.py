@@ -19,7 +19,7 @@ class LoadSettings:
     """How llama.cpp loads a model: the model's settings, not a conversation's."""
 
     n_ctx: int | None = None  # None: the model's trained context, capped by memory
-    n_threads: int | None = None  # None: llama.cpp's default for this machine
+    n_threads: int | None = None  # None: one per physical core (hardware.default_threads)
     n_batch: int = 512
     n_gpu_layers: int = 0
     seed: int = 0xFFFFFFFF  # llama.cpp's "random seed"
@@ -77,6 +77,7 @@ class ModelInfo:
     load_seconds: float
     metadata: dict[str, str]
     gpu_layers: int = 0  # layers llama.cpp runs on the GPU
+    threads: int = 0  # the CPU threads llama.cpp decodes with (0: not known, a server)
     # One sentence when the load fell back (fewer GPU layers, CPU only) or the context asked
     # for is past the model's trained one.
     load_note: str = ""

@@ -26,6 +26,7 @@ from converters.templates import MAX_ROUNDS_KEY
 
 from .context_size import context_for
 from .errors import EngineNotReady, GenerationError, ModelLoadError, VigogneError
+from .hardware import default_threads
 from .library import diagnose, quick_check
 from .prompts import (
     AUTO,
@@ -205,6 +206,7 @@ class Worker:
         path = quick_check(request.path)  # a file that is no GGUF never unloads the current one
         settings = request.settings
         n_ctx, context_note = context_for(path, settings.n_ctx)
+        threads = settings.n_threads or default_threads()
         self.unload()
         started = time.perf_counter()
 
@@ -212,7 +214,8 @@ class Worker:
             return Llama(
                 model_path=str(path),
                 n_ctx=n_ctx,
-                n_threads=settings.n_threads,
+                n_threads=threads,
+                n_threads_batch=threads,
                 n_batch=settings.n_batch,
                 n_gpu_layers=layers,
                 seed=settings.seed,
@@ -256,6 +259,7 @@ class Worker:
             load_seconds=load_seconds,
             metadata={k: v for k, v in metadata.items() if len(v) < 4096},
             gpu_layers=gpu_layers,
+            threads=int(llm.context_params.n_threads),
             load_note=" ".join(n for n in (context_note, note) if n),
         )
 
