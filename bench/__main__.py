@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import sys
 
-from . import convert_memory, demo_quality, engine_throughput, fit_accuracy, ui_responsiveness
+from . import (
+    convert_memory,
+    decode_defaults,
+    demo_quality,
+    engine_throughput,
+    fit_accuracy,
+    ui_responsiveness,
+)
 
 BENCHES = {
+    "decode": decode_defaults.main,
     "engine": engine_throughput.main,
     "convert": convert_memory.main,
     "demo": demo_quality.main,
@@ -16,7 +24,7 @@ BENCHES = {
 
 
 def main() -> None:
-    """`python -m bench [engine|convert|demo|ui|fit]`: one benchmark, or all of them."""
+    """`python -m bench [decode|engine|convert|demo|ui|fit]`: one benchmark, or all of them."""
     chosen = sys.argv[1:2] or list(BENCHES)
     sys.argv[1:] = sys.argv[2:]
     for name in chosen:
