@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from . import (
+    context_return,
     convert_memory,
     decode_defaults,
     demo_quality,
@@ -15,6 +16,7 @@ from . import (
 
 BENCHES = {
     "decode": decode_defaults.main,
+    "context": context_return.main,
     "engine": engine_throughput.main,
     "convert": convert_memory.main,
     "demo": demo_quality.main,
@@ -24,7 +26,8 @@ BENCHES = {
 
 
 def main() -> None:
-    """`python -m bench [decode|engine|convert|demo|ui|fit]`: one benchmark, or all of them."""
+    """`python -m bench [NAME]`: one benchmark (decode, context, engine, convert, demo, ui,
+    fit), or all of them."""
     chosen = sys.argv[1:2] or list(BENCHES)
     sys.argv[1:] = sys.argv[2:]
     for name in chosen:

@@ -25,6 +25,9 @@ class LoadSettings:
     seed: int = 0xFFFFFFFF  # llama.cpp's "random seed"
     prompt_format: str = "auto"  # a Vigogne format name, or "auto"
     default_format: str = "chat-v2"  # used when "auto" finds nothing
+    # RAM kept for the states of recent conversations (kv_cache.py); None: a quarter of the
+    # RAM available at load, at most 4 GiB; 0: none kept.
+    context_cache_mb: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,6 +101,10 @@ class ChatStarted:
     # The model takes only so many rounds (vigogne.max_rounds): history beyond is left out
     # because of what the model is, not for room.
     round_limit: int = 0
+    # The model's state for this conversation was kept and put back: this many tokens of
+    # the prompt were not read again, at the cost of a copy of `restore_seconds`.
+    restored_tokens: int = 0
+    restore_seconds: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from converters.templates import MAX_ROUNDS_KEY
 from .context_size import context_for
 from .errors import EngineNotReady, GenerationError, ModelLoadError, VigogneError
 from .hardware import default_threads
+from .kv_cache import ContextCache, default_budget_bytes
 from .library import diagnose, quick_check
 from .prompts import (
     AUTO,
@@ -127,6 +128,7 @@ class Worker:
         self._special = SpecialTokens("", "")
         self._max_rounds = 0  # 0: the model takes any number of rounds
         self._loaded: LoadRequest | None = None  # what the model in memory was loaded from
+        self._contexts = ContextCache(0)  # the recent conversations' states, for this model
 
     # -- transport -----------------------------------------------------------------
 
@@ -181,6 +183,7 @@ class Worker:
         if self._llm is not None:
             self._llm.close()
             self._llm = None
+            self._contexts = ContextCache(0)
             self._format = None
             self._loaded = None
 
@@ -242,6 +245,10 @@ class Worker:
         self._special = SpecialTokens.of(llm)
         self._max_rounds = int(metadata.get(MAX_ROUNDS_KEY, "0") or 0)
         self._llm, self._format, self._loaded = llm, choice, request
+        budget = settings.context_cache_mb
+        self._contexts = ContextCache(
+            default_budget_bytes() if budget is None else budget * (1 << 20)
+        )
         architecture = metadata.get("general.architecture", "")
         file_type = metadata.get("general.file_type", "")
         if file_type.isdigit():
@@ -295,15 +302,19 @@ class Worker:
             n_ctx,
             reply_budget(n_ctx, params.max_tokens),
         )
+        prompt = build_prompt(choice, fitted.messages, self._special)
+        tokens = self.tokenize(prompt.text)
+        restored = self._contexts.before(llm, tokens)
         self.emit(
             rid,
             ChatStarted(
                 fitted.prompt_tokens,
                 fitted.dropped_rounds + limited,
                 self._max_rounds if limited else 0,
+                restored.tokens if restored else 0,
+                restored.seconds if restored else 0.0,
             ),
         )
-        prompt = build_prompt(choice, fitted.messages, self._special)
         ticks: list[float] = []
         seen: set[int] = set()
 
@@ -322,7 +333,7 @@ class Worker:
         try:
             # The very tokens that were counted: no second rendering, no BOS added twice.
             stream = llm.create_completion(
-                prompt=self.tokenize(prompt.text),
+                prompt=tokens,
                 stream=True,
                 temperature=params.temperature,
                 top_p=params.top_p,
