@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from . import (
     context_return,
@@ -13,6 +14,7 @@ from . import (
     fit_accuracy,
     ui_responsiveness,
 )
+from .report import write_page
 
 BENCHES = {
     "decode": decode_defaults.main,
@@ -32,6 +34,7 @@ def main() -> None:
     sys.argv[1:] = sys.argv[2:]
     for name in chosen:
         BENCHES[name]()
+    print(f"{write_page().relative_to(Path.cwd())} is up to date")
 
 
 if __name__ == "__main__":

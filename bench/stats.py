@@ -29,7 +29,10 @@ def machine() -> dict[str, Any]:
 
 def write(name: str, data: dict[str, Any], rows: list[tuple[str, str, str]]) -> None:
     """Write results/NAME.json and a Markdown table results/NAME.md (metric, value, goal)."""
+    import datetime
+
     RESULTS.mkdir(exist_ok=True)
+    data = {**data, "date": datetime.date.today().isoformat()}
     (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
     lines = [
         f"# {data['title']}",
