@@ -77,6 +77,14 @@ def wait(app: object, done: object, timeout_s: float = 300) -> None:
         raise TimeoutError("the window did not get ready in time")
 
 
+def settle(app: object) -> None:
+    """Let a resize finish: a scroll area decides its scroll bars over several turns of the
+    event loop, and one turn once caught the welcome with a scroll bar it did not need."""
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        app.processEvents()  # type: ignore[attr-defined]
+
+
 def library(app: object, window: object, name: str) -> None:
     """The library tab at both sizes, the recommended model in detail; the machine's figures
     are this computer's, measured when the tab opens."""
@@ -86,7 +94,7 @@ def library(app: object, window: object, name: str) -> None:
     view.select_catalog("vigogne-2-7b-chat")
     for size, extra in ((LAPTOP, ""), (SMALL, "-960")):
         window.resize(*size)  # type: ignore[attr-defined]
-        app.processEvents()  # type: ignore[attr-defined]
+        settle(app)
         window.grab().save(str(OUT / f"library-{name}{extra}.png"))  # type: ignore[attr-defined]
     window.resize(*LAPTOP)  # type: ignore[attr-defined]
     window.tabs.setCurrentWidget(window.chat_tab)  # type: ignore[attr-defined]
@@ -133,10 +141,10 @@ def render(
                 continue
             window.new_conversation()
             if not only_chat:  # the welcome a first start shows, the demo notice with it
-                app.processEvents()
+                settle(app)
                 window.grab().save(str(OUT / f"welcome-{name}.png"))
                 window.resize(*SMALL)
-                app.processEvents()
+                settle(app)
                 window.grab().save(str(OUT / f"welcome-{name}-960.png"))
                 window.resize(*LAPTOP)
             for question in QUESTIONS:  # a real conversation: its figures are measured
@@ -154,11 +162,11 @@ def render(
             window.composer.setPlainText(
                 "Peux-tu me donner un exemple de dictionnaire ?" if language == "fr" else ""
             )
-            app.processEvents()
+            settle(app)
             window.grab().save(str(OUT / f"chat-{name}.png"))
             if not only_chat:  # half a laptop screen: the smallest size the window is made for
                 window.resize(*SMALL)
-                app.processEvents()
+                settle(app)
                 window.grab().save(str(OUT / f"chat-{name}-960.png"))
                 window.resize(*LAPTOP)
                 app.processEvents()

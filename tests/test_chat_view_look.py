@@ -101,6 +101,22 @@ def test_the_user_is_on_the_right_in_a_narrower_bubble(qtbot) -> None:  # type: 
     assert question[0] > reply[0] + 40 and thanks[0] > question[0]  # as wide as its text
 
 
+def test_messages_follow_closely_their_actions_on_their_own_row(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Hidden actions once took a row under every message: ~30 px of blank between them."""
+    view = open_view(qtbot, conversation(), 960)
+    widgets = built(view)
+
+    def rows(widget: QWidget) -> tuple[int, int]:
+        top = widget.mapTo(view.viewport(), QPoint(0, 0)).y()
+        return top, top + widget.height()
+
+    for above, below in zip(widgets, widgets[1:], strict=False):
+        assert 0 <= rows(below.bubble)[0] - rows(above.bubble)[1] <= 16
+    for widget in widgets:  # beside the bubble or inside it, never under it
+        actions, bubble = rows(widget.action_bar), rows(widget.bubble)
+        assert bubble[0] <= actions[0] and actions[1] <= bubble[1]
+
+
 def test_a_reply_shows_a_typing_indicator_until_its_first_words(qtbot) -> None:  # type: ignore[no-untyped-def]
     view = open_view(qtbot, conversation()[:1], 960)
     view.model.append(message(2, "assistant", "", "streaming"))

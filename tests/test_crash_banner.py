@@ -73,10 +73,15 @@ def test_a_crash_mid_reply_says_one_sentence_keeps_details_and_retries(  # type:
     # The status bar says one thing: the engine stopped, and nothing claims it is ready.
     assert window.model_label.text() == "The engine stopped"
     assert "ready" not in window.status.text().lower()
-    assert not window.speed_label.text()
+    assert not window.speed_label.text() and not window.context_label.text()
     assert not window.send_button.isEnabled()
+    # Under the message box, the same story as the banner's, and the way back.
+    assert "engine stopped" in window.reason.text() and "Retry" in window.reason.text()
+    assert "Load a model first" not in window.reason.text()
     unfinished = window.messages.messages[-1]
     assert unfinished.status == "unfinished" and unfinished.content  # what was written stays
+    cut = window.chat_view.widgets[-1]
+    assert cut is not None and cut.state.text() == "unfinished: the engine stopped"
 
     # « Retry »: the engine starts again, and the same question gets a new reply.
     window.panel.max_tokens.setValue(12)

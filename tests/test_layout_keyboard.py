@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QToolTip, QWidge
 
 from converters.messages import LANGUAGE_VARIABLE
 from vigogne_desktop.core.settings import AppSettings
+from vigogne_desktop.ui.composer import Composer
 from vigogne_desktop.ui.main_window import MainWindow
 from vigogne_desktop.ui.shortcuts import ShortcutsDialog
 
@@ -195,6 +196,33 @@ def test_tab_leaves_the_message_box_for_send_then_the_settings(qtbot, window: Ma
     assert max(messages) < first(composer)
     between = order[first(window.sidebar.list) : first(composer)]
     assert not any(window.panel.isAncestorOf(w) for w in between)
+    # Inside the settings, Tab walks down the form as it is shown.
+    panel = window.panel
+    shown = [panel.format, panel.system, panel.temperature, panel.top_p, panel.top_k]
+    shown += [panel.min_p, panel.repeat_penalty, panel.max_tokens, panel.seed, panel.reset]
+    owners = [next((s for s in shown if w is s or s.isAncestorOf(w)), None) for w in order]
+    walked = [o for n, o in enumerate(owners) if o is not None and o is not owners[n - 1]]
+    assert walked == shown  # a spin box's own line edit is in the chain too: counted once
+
+
+def test_the_message_box_is_two_lines_high_and_grows_with_its_text(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A short box leaves the welcome and the messages their room on a 600 px window."""
+    box = Composer()
+    qtbot.addWidget(box)
+    box.resize(400, 40)
+    box.show()
+    assert box.tabChangesFocus()  # Tab leaves it, wherever it is placed
+    line = box.fontMetrics().lineSpacing()
+    empty = box.height()
+    assert empty < 3 * line + 20
+    box.setPlainText("une ligne\n" * 5)
+    qtbot.waitUntil(lambda: box.height() >= empty + 3 * line)
+    assert box.verticalScrollBar().maximum() == 0  # the text is all in sight
+    box.setPlainText("une ligne\n" * 40)
+    qtbot.waitUntil(lambda: box.verticalScrollBar().maximum() > 0)  # eight lines, then it scrolls
+    assert box.height() < 9 * line + 20
+    box.clear()
+    qtbot.waitUntil(lambda: box.height() == empty)
 
 
 def test_ctrl_l_writes_a_message_and_ctrl_shift_l_opens_the_library(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QLabel
 
 from vigogne_desktop.core.protocol import LoadSettings
 from vigogne_desktop.core.settings import ModelPreset, models_dir
@@ -60,6 +60,10 @@ def test_first_start_welcomes_asks_an_example_and_leads_to_the_library(  # type:
     assert not bar.progress.isVisible()
     assert bar.summary() == "Vigogne démo · Q8_0 · context 512"
     assert bar.picker.currentText() == "Vigogne démo"
+    assert "the prompt format chat-v2" in bar.details.toolTip()
+    # The bar alone names the model: the status bar does not say it again.
+    said = [label.text() for label in window.statusBar().findChildren(QLabel)]
+    assert not any("Vigogne démo" in text or "Q8_0" in text for text in said), said
     assert "demonstration model" in welcome.notice.text() and welcome.notice.isVisible()
     assert welcome.library_button.isVisible() and not welcome.open_button.isVisible()
 

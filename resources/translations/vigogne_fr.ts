@@ -516,20 +516,12 @@
         <translation>Contexte : 0 / {n_ctx}</translation>
     </message>
     <message>
-        <source>{model} on {server}</source>
-        <translation>{model} sur {server}</translation>
-    </message>
-    <message>
         <source>Connected.</source>
         <translation>Connecté.</translation>
     </message>
     <message>
         <source>{model} is still loaded.</source>
         <translation>{model} reste chargé.</translation>
-    </message>
-    <message>
-        <source>No model loaded</source>
-        <translation>Aucun modèle chargé</translation>
     </message>
     <message>
         <source>No model is loaded.</source>
@@ -994,14 +986,6 @@
         <translation>Le fichier d&apos;historique était endommagé : il a été conservé sous le nom {file} et un nouveau a été commencé.</translation>
     </message>
     <message>
-        <source>No model loaded</source>
-        <translation>Aucun modèle chargé</translation>
-    </message>
-    <message>
-        <source>Model</source>
-        <translation>Modèle</translation>
-    </message>
-    <message>
         <source>Generation speed</source>
         <translation>Vitesse de génération</translation>
     </message>
@@ -1150,12 +1134,12 @@
         <translation>Exports (*.json)</translation>
     </message>
     <message>
-        <source>The engine stopped</source>
-        <translation>Le moteur s&apos;est arrêté</translation>
-    </message>
-    <message>
         <source>The model is loading…</source>
         <translation>Le modèle se charge…</translation>
+    </message>
+    <message>
+        <source>The engine stopped: « Retry » above starts it again, or choose a model in the bar.</source>
+        <translation>Le moteur s&apos;est arrêté : « Réessayer » ci-dessus le relance, ou choisissez un modèle dans la barre.</translation>
     </message>
     <message>
         <source>Load a model first (File › Open a model).</source>
@@ -1207,6 +1191,14 @@
     <message>
         <source>stopped</source>
         <translation>arrêtée</translation>
+    </message>
+    <message>
+        <source>unfinished: the engine stopped</source>
+        <translation>inachevée : le moteur s&apos;est arrêté</translation>
+    </message>
+    <message>
+        <source>unfinished: the reply failed</source>
+        <translation>inachevée : la réponse a échoué</translation>
     </message>
     <message numerus="yes">
         <source>This model takes only the last %n exchange(s) of a conversation: the earlier ones were not sent to it.</source>
@@ -1265,8 +1257,16 @@
         <translation>Chargement…</translation>
     </message>
     <message>
+        <source>The engine stopped</source>
+        <translation>Le moteur s&apos;est arrêté</translation>
+    </message>
+    <message>
         <source>No model loaded</source>
         <translation>Aucun modèle chargé</translation>
+    </message>
+    <message>
+        <source>{model}: a context of {n_ctx} tokens (trained for {n_ctx_train}), the prompt format {format}, from {file}</source>
+        <translation>{model} : un contexte de {n_ctx} jetons (entraîné sur {n_ctx_train}), le format de prompt {format}, depuis {file}</translation>
     </message>
     <message>
         <source>{model} on {server}</source>
@@ -1275,10 +1275,6 @@
     <message>
         <source>context {n_ctx}</source>
         <translation>contexte {n_ctx}</translation>
-    </message>
-    <message>
-        <source>{model}: a context of {n_ctx} tokens (trained for {n_ctx_train}), from {file}</source>
-        <translation>{model} : un contexte de {n_ctx} jetons (entraîné sur {n_ctx_train}), depuis {file}</translation>
     </message>
 </context>
 <context>

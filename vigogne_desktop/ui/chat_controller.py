@@ -320,12 +320,14 @@ class ChatController(QObject):
         if reply.target == "chat":
             row = self.messages.row_of(reply.message_id)
             question = self.messages.messages[row].parent_id if row >= 0 else None
-            self._finish_message(reply, "unfinished", {"error": message})
+            meta = {"error": message, "crashed": crashed}  # what the message says of itself
+            self._finish_message(reply, "unfinished", meta)
             if question is not None:
                 kept = reply.message_id if self.messages.row_of(reply.message_id) >= 0 else 0
                 self._failed = (question, kept)
         if crashed:
             self.session.model = None
+            self.session.stopped = True
             self.status.emit("")  # « Model ready » from the last load is no longer true
         self.failed.emit(message, crashed, details)
         self.changed.emit()

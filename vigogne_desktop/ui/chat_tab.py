@@ -51,7 +51,6 @@ class ChatTab(QWidget):
             self.tr("Write your message… (Enter sends, Shift+Enter for a new line)")
         )
         self.composer.setAccessibleName(self.tr("Message"))
-        self.composer.setMaximumHeight(110)
         self.send_button = QPushButton(self.tr("Send"))
         self.send_button.setAccessibleName(self.tr("Send"))
         self.stop_button = QPushButton(self.tr("Stop"))

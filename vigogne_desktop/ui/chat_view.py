@@ -61,7 +61,7 @@ class ChatView(QScrollArea):
         self.placeholder.setObjectName("placeholder")
         container = QWidget()
         self.column = QVBoxLayout(container)
-        self.column.setSpacing(4)
+        self.column.setSpacing(12)  # air between messages, whose actions take no row
         self.column.addWidget(self.placeholder)
         self.column.addStretch(1)
         self.setWidget(container)

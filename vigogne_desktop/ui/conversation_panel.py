@@ -45,11 +45,12 @@ class ConversationPanel(QWidget):
         self.system = QPlainTextEdit()
         self.system.setAccessibleName(self.tr("System prompt"))
         self.system.setMaximumHeight(120)
+        # Made in the order they are shown: Tab follows the order of creation.
         self.temperature = self._double(0, 2, 0.05, self.tr("Temperature"))
         self.top_p = self._double(0, 1, 0.05, self.tr("Top p"))
+        self.top_k = self._int(0, 200, self.tr("Top k"))
         self.min_p = self._double(0, 1, 0.01, self.tr("Min p"))
         self.repeat_penalty = self._double(1, 2, 0.05, self.tr("Repeat penalty"))
-        self.top_k = self._int(0, 200, self.tr("Top k"))
         self.max_tokens = self._int(1, 32768, self.tr("Maximum reply length"))
         self.seed = self._int(NO_SEED, 2**31 - 1, self.tr("Seed"))
         self.seed.setSpecialValueText(self.tr("random"))

@@ -26,7 +26,6 @@ class EngineController(QObject):
     changed = Signal()  # what may be done now has changed
     progress = Signal(int, int)  # done, total; (0, 0) while it cannot be measured
     progress_ended = Signal()
-    model_named = Signal(str)  # what the status bar says of the model
     context = Signal(str)
     models_found = Signal(list, str)  # the models on this computer, the current one
     loaded = Signal()  # a local model is ready
@@ -50,6 +49,7 @@ class EngineController(QObject):
     def load_model(self, path: str, load_settings: LoadSettings | None = None) -> None:
         session = self.session
         session.loading = True
+        session.stopped = False
         session.model = None
         session.remote_name = ""
         self.status.emit(self.tr("Loading {model}…").format(model=Path(path).name))
@@ -64,6 +64,7 @@ class EngineController(QObject):
         if endpoint is None:
             return
         self.session.loading = True
+        self.session.stopped = False
         self.session.model = None
         self.status.emit(self.tr("Connecting to {server}…").format(server=endpoint.base_url))
         self.progress.emit(0, 0)
@@ -124,7 +125,6 @@ class EngineController(QObject):
         session.settings.last_model = info.path
         self.save_settings()
         self.progress_ended.emit()
-        self._name(info)
         ready = self.tr("Model ready (loaded in {seconds} s).").format(
             seconds=decimal(info.load_seconds)
         )
@@ -140,14 +140,9 @@ class EngineController(QObject):
         self.session.remote_name = name
         self.session.model = ModelInfo("", model, "", 0, 0, "", "remote", "", 0.0, {})
         self.progress_ended.emit()
-        self.model_named.emit(self.tr("{model} on {server}").format(model=model, server=name))
         self.status.emit(self.tr("Connected."))
         self.context.emit("")
         self.changed.emit()
-
-    def _name(self, info: ModelInfo) -> None:
-        quant = f" · {info.file_type}" if info.file_type else ""
-        self.model_named.emit(f"{info.name}{quant} · {info.prompt_format}")
 
     def _on_load_failed(self, message: str, kept: ModelInfo | None, details: str) -> None:
         """The engine keeps the model it had when a new file fails: the window says which."""
@@ -157,10 +152,8 @@ class EngineController(QObject):
         session.model_path = kept.path if kept is not None else ""
         self.progress_ended.emit()
         if kept is not None:
-            self._name(kept)
             self.status.emit(self.tr("{model} is still loaded.").format(model=kept.name))
         else:
-            self.model_named.emit(self.tr("No model loaded"))
             self.status.emit(self.tr("No model is loaded."))
         self.load_failed.emit(message, details)
         self.refresh_models()  # the picker names the model really loaded

@@ -115,6 +115,9 @@ class MainWindow(QMainWindow):
         self.chat_tab = ChatTab(self.chat_view)
         tab = self.chat_tab  # the window's tests and menus reach these by their old names
         self.banner, self.edit_bar, self.composer = tab.banner, tab.edit_bar, tab.composer
+        # The model is named once, in the bar above the chat (its prompt format in the
+        # tooltip); the status bar says what happens, the speed and the context.
+        self.model_label = tab.model_bar.details
         self.send_button, self.stop_button, self.reason = (
             tab.send_button,
             tab.stop_button,
@@ -122,17 +125,13 @@ class MainWindow(QMainWindow):
         )
 
     def _build_status_bar(self) -> None:
-        self.model_label = QLabel(self.tr("No model loaded"))
-        self.model_label.setAccessibleName(self.tr("Model"))
         self.status = QLabel()
         self.speed_label = QLabel()
         self.speed_label.setAccessibleName(self.tr("Generation speed"))
         self.context_label = QLabel()
         self.context_label.setAccessibleName(self.tr("Context used"))
-        for label in (self.model_label, self.status):  # a long sentence must not widen the window
-            label.setMinimumWidth(60)
+        self.status.setMinimumWidth(60)  # a long sentence must not widen the window
         bar = self.statusBar()
-        bar.addWidget(self.model_label)
         bar.addWidget(self.status, 1)
         bar.addPermanentWidget(self.speed_label)
         bar.addPermanentWidget(self.context_label)
@@ -218,7 +217,6 @@ class MainWindow(QMainWindow):
     def _set_tab_order(self) -> None:
         """Tab goes sidebar → chat → message box → settings, and round: the eleven settings
         come after the message box and Send, never between the list and the messages."""
-        self.composer.setTabChangesFocus(True)  # Tab leaves the box; Shift+Enter is a new line
         chain(self.panel, self.sidebar, self.tabs)  # the chat tab keeps its own order inside
         chain(self.composer, self.send_button, self.stop_button, self.panel)
 
@@ -265,7 +263,6 @@ class MainWindow(QMainWindow):
         chat.failed.connect(self._on_engine_failed)
         chat.conversations_changed.connect(conversations.refresh)
         chat.open_requested.connect(conversations.open_conversation)
-        engines.model_named.connect(self.model_label.setText)
         engines.context.connect(self.context_label.setText)
         engines.loaded.connect(self.sharing.model_loaded)
         conversations.shown.connect(self._on_conversation_shown)
@@ -419,15 +416,16 @@ class MainWindow(QMainWindow):
         self.conversations.status.emit(message)
 
     def _on_engine_failed(self, _message: str, crashed: bool) -> None:
-        if crashed:
-            self.model_label.setText(self.tr("The engine stopped"))
         self.speed_label.clear()
+        if crashed:  # the context it counted went with it
+            self.context_label.clear()
 
     def _on_conversation_shown(self) -> None:
         self.chat.end_editing()
         self.tabs.setCurrentWidget(self.chat_tab)
         if self.session.conv_id is None:  # a blank one: the user writes next
             self.composer.setFocus()
+            self.speed_label.clear()  # the last reply's speed belongs to another conversation
             model = self.session.model
             self.context_label.setText(
                 self.tr("Context: 0 / {n_ctx}").format(n_ctx=model.n_ctx)
@@ -453,6 +451,10 @@ class MainWindow(QMainWindow):
         self.regenerate_action.setEnabled(ready and bool(shown) and shown[-1].role == "assistant")
         if session.loading:
             reason = self.tr("The model is loading…")
+        elif session.stopped:
+            reason = self.tr(
+                "The engine stopped: « Retry » above starts it again, or choose a model in the bar."
+            )
         elif session.model is None:
             reason = self.tr("Load a model first (File › Open a model).")
         elif busy:

@@ -1,6 +1,7 @@
 """One message of the chat: a bubble (the user's to the right, tinted and only as wide as
 its text; Vigogne's framed, the column's width), its status under the text, and its
-actions as icons below it, shown on hover, on keyboard focus, and on the last message.
+actions as icons (Vigogne's beside its name, the user's left of the bubble, so they take no
+row of their own), shown on hover, on keyboard focus, and on the last message.
 
 The text renders as Markdown in pieces (see markdown.py): a streaming reply redraws only
 its last piece; code blocks are framed, with their own copy button.
@@ -34,7 +35,6 @@ from .message_parts import (
     WrappingLabel,
 )
 
-USER_INDENT = 64  # the user's messages never take the column's whole width
 BUBBLE_MARGINS = (12, 8, 12, 8)
 
 Shown = MarkdownLabel | CodeBlock
@@ -89,10 +89,13 @@ class MessageWidget(QWidget):
         self.body = QVBoxLayout()
         self.body.setContentsMargins(0, 0, 0, 0)
         self.body.setSpacing(6)
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.speaker, 1)
         inside = QVBoxLayout(self.bubble)
         inside.setContentsMargins(*BUBBLE_MARGINS)
         inside.setSpacing(4)
-        inside.addWidget(self.speaker)
+        inside.addLayout(header)
         inside.addWidget(self.typing)
         inside.addLayout(self.body)
         inside.addWidget(self.state)
@@ -118,26 +121,23 @@ class MessageWidget(QWidget):
         self._fade = QGraphicsOpacityEffect(self.action_bar)
         self.action_bar.setGraphicsEffect(self._fade)
 
-        user = message.role == "user"
+        # A row of actions under every message, invisible until hovered, once left ~30 px
+        # between messages: they go where there is room already.
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        under = QHBoxLayout()
-        under.setContentsMargins(0, 0, 0, 0)
-        if user:
-            row.addSpacing(USER_INDENT)
-            row.addWidget(self.bubble, 1, Qt.AlignmentFlag.AlignRight)
-            under.addStretch(1)
-            under.addWidget(self.action_bar)
-        else:
+        if message.role == "user":
+            # Left of the bubble, at its foot: they also keep it off the column's left part.
+            row.addStretch(1)
+            row.addWidget(self.action_bar, 0, Qt.AlignmentFlag.AlignBottom)
             row.addWidget(self.bubble)
-            under.addWidget(self.action_bar)
-            under.addStretch(1)
+        else:
+            header.addWidget(self.action_bar)  # Vigogne's name on the left, its actions right
+            row.addWidget(self.bubble)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.notice)
         layout.addLayout(row)
-        layout.addLayout(under)
 
         self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self.message.id))
         self.regenerate_button.clicked.connect(
@@ -178,12 +178,9 @@ class MessageWidget(QWidget):
         self.speaker.setText(f"<b>{name}</b>")
         self.speaker.setVisible(message.role != "user")  # the right-hand side says it
         self.bubble.setAccessibleName(name)
-        states = {
-            "unfinished": self.tr("unfinished: the app stopped while writing"),
-            "stopped": self.tr("stopped"),
-        }
-        self.state.setText(states.get(message.status, ""))
-        self.state.setVisible(message.status in states)
+        self.state.setText(self._state_text(message))
+        self.state.setToolTip(str(message.meta.get("error", "")))
+        self.state.setVisible(bool(self.state.text()))
         self.typing.setVisible(
             message.role == "assistant" and message.status == "streaming" and not message.content
         )
@@ -205,6 +202,18 @@ class MessageWidget(QWidget):
         if old.id != message.id or not message.content.startswith(self._segmenter.text):
             self._reset_body()
         self._render(message.content)
+
+    def _state_text(self, message: Message) -> str:
+        """Why a reply is not whole: the user stopped it, the engine or the app stopped."""
+        if message.status == "stopped":
+            return self.tr("stopped")
+        if message.status != "unfinished":
+            return ""
+        if "error" not in message.meta:  # the window closed or the app died mid-reply
+            return self.tr("unfinished: the app stopped while writing")
+        if message.meta.get("crashed", True):
+            return self.tr("unfinished: the engine stopped")
+        return self.tr("unfinished: the reply failed")
 
     def _show_notice(self, message: Message, first_limit: bool) -> None:
         dropped = int(message.meta.get("dropped_rounds", 0) or 0)

@@ -1,5 +1,6 @@
-"""The bar above the chat: the loaded model (name, quantization, context), a picker of the
-local models with « Open a file… » and « Library », and the load's progress."""
+"""The bar above the chat: the loaded model (name, quantization, context; its prompt format
+in the tooltip), a picker of the local models with « Open a file… » and « Library », and the
+load's progress. It is the one place that names the model (the status bar does not)."""
 
 from __future__ import annotations
 
@@ -123,13 +124,15 @@ class ModelBar(QWidget):
             return
         if model is None or session.remote_name:
             self._select("")
-            self.details.setText(
-                self.tr("No model loaded")
-                if model is None
-                else self.tr("{model} on {server}").format(
+            if model is not None:
+                said = self.tr("{model} on {server}").format(
                     model=model.name, server=session.remote_name
                 )
-            )
+            elif session.stopped:  # the banner above says what happened and offers a restart
+                said = self.tr("The engine stopped")
+            else:
+                said = self.tr("No model loaded")
+            self.details.setText(said)
             self.details.setToolTip("")
             return
         if model.path not in self._names:
@@ -140,11 +143,13 @@ class ModelBar(QWidget):
         self.details.setText(" · ".join(p for p in (model.file_type, context) if p))
         self.details.setToolTip(
             self.tr(
-                "{model}: a context of {n_ctx} tokens (trained for {n_ctx_train}), from {file}"
+                "{model}: a context of {n_ctx} tokens (trained for {n_ctx_train}), the prompt "
+                "format {format}, from {file}"
             ).format(
                 model=model.name,
                 n_ctx=model.n_ctx,
                 n_ctx_train=model.n_ctx_train,
+                format=model.prompt_format,
                 file=model.path,
             )
         )

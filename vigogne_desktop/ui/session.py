@@ -60,6 +60,7 @@ class Session:
     model_path: str = ""
     remote_name: str = ""
     loading: bool = False
+    stopped: bool = False  # the engine crashed and nothing was loaded since
     reply: Reply | None = None  # chat controller
     editing: Message | None = None
     conv_id: int | None = None  # conversation actions
