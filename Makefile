@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # llama-cpp-python compiles llama.cpp on install: use every core.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run test bench lint screenshots translations clean
+.PHONY: run test bench bench-smoke lint screenshots translations clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
@@ -32,6 +32,10 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
+
+# What CI runs: the quick benchmarks once, on a small model; their figures are thrown away.
+bench-smoke: $(VENV)/.installed-test
+	$(BIN)/python -m bench smoke
 
 # Pictures of the main views for the README (light/dark, FR/EN, 125 % and 150 %).
 screenshots: $(VENV)/.installed-test

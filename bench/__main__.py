@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from . import (
     context_return,
@@ -12,6 +11,7 @@ from . import (
     demo_quality,
     engine_throughput,
     fit_accuracy,
+    smoke,
     ui_responsiveness,
 )
 from .report import write_page
@@ -29,12 +29,15 @@ BENCHES = {
 
 def main() -> None:
     """`python -m bench [NAME]`: one benchmark (decode, context, engine, convert, demo, ui,
-    fit), or all of them."""
+    fit), all of them, or `smoke`: the quick ones at their smallest (CI)."""
     chosen = sys.argv[1:2] or list(BENCHES)
     sys.argv[1:] = sys.argv[2:]
+    if chosen == ["smoke"]:
+        smoke.main(BENCHES)
+        return
     for name in chosen:
         BENCHES[name]()
-    print(f"{write_page().relative_to(Path.cwd())} is up to date")
+    print(f"{write_page()} is up to date")
 
 
 if __name__ == "__main__":

@@ -10,15 +10,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from converters.quantize import quantize
-from converters.synthetic import TINYLLAMA_1B, LlamaShape, write_random_llama
+from converters.synthetic import TINYLLAMA_1B
 from vigogne_desktop.core import ChatFailed, LoadSettings, LocalEngine, SamplingParams
 from vigogne_desktop.core.hardware import MiB, estimate, peak_rss, probe, shape_from_gguf
 
-from .models import CACHE, tinyllama_q4_k_m
+from .models import CACHE, SMALL, synthetic, tinyllama_q4_k_m
 from .stats import machine, write
 
-SMALL = LlamaShape(n_vocab=8000, n_embd=512, n_layer=4, n_head=8, n_head_kv=8, n_ff=1024)
 # fmt: off
 WORDS = ["le", "la", "les", "un", "une", "des", "de", "du", "et", "est", "en", "que", "qui",
          "dans", "pour", "pas", "sur", "au", "avec", "ce"]
@@ -48,24 +46,6 @@ def measured_peak(path: Path, n_ctx: int, fill: float = FILL) -> tuple[int, int]
         assert peak is not None, "this system keeps no peak RSS"
         prompt_tokens = getattr(events[0], "prompt_tokens", 0)
         return peak, prompt_tokens
-
-
-def synthetic(shape: LlamaShape, name: str, quant: str) -> Path:
-    """A random-weight GGUF of `shape` quantized to `quant`, made once in bench/.cache/."""
-    target = CACHE / f"{name}-random.{quant}.gguf"
-    if target.exists():
-        return target
-    CACHE.mkdir(exist_ok=True)
-    print(f"making {target.name} (once)…", flush=True)
-    f16 = CACHE / f"{name}-random.f16.gguf"
-    write_random_llama(f16, shape, dtype="f16", seed=0)
-    part = target.with_suffix(".part")
-    try:
-        quantize(f16, part, quant, threads=2)
-    finally:
-        f16.unlink()
-    part.rename(target)
-    return target
 
 
 def main(argv: list[str] | None = None) -> None:
