@@ -148,6 +148,10 @@
         <translation>Lecture du prompt…</translation>
     </message>
     <message>
+        <source>Context restored in {seconds} s ({tokens} tokens not read again).</source>
+        <translation>Contexte restauré en {seconds} s ({tokens} jetons non relus).</translation>
+    </message>
+    <message>
         <source>{speed} tokens/s</source>
         <translation>{speed} jetons/s</translation>
     </message>
@@ -1384,8 +1388,36 @@
         <translation>Couches sur le GPU</translation>
     </message>
     <message>
+        <source>Memory for recent conversations</source>
+        <translation>Mémoire pour les conversations récentes</translation>
+    </message>
+    <message>
         <source>The model reloads with these settings.</source>
         <translation>Le modèle est rechargé avec ces réglages.</translation>
+    </message>
+    <message>
+        <source>Going back to a recent conversation is almost instant when its state is kept in memory, at the cost of up to this much RAM while a model is loaded.</source>
+        <translation>Revenir à une conversation récente est presque instantané quand son état est gardé en mémoire, ce qui occupe jusqu&apos;à cette quantité de mémoire vive tant qu&apos;un modèle est chargé.</translation>
+    </message>
+    <message>
+        <source>automatic (≈ {size})</source>
+        <translation>automatique (≈ {size})</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>aucune</translation>
+    </message>
+    <message>
+        <source>chosen size</source>
+        <translation>taille choisie</translation>
+    </message>
+    <message>
+        <source> MiB</source>
+        <translation> Mio</translation>
+    </message>
+    <message>
+        <source>Memory for recent conversations, in MiB</source>
+        <translation>Mémoire pour les conversations récentes, en Mio</translation>
     </message>
     <message>
         <source>Engine</source>

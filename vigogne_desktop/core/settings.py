@@ -9,7 +9,7 @@ import contextlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,9 @@ class AppSettings:
     # The side columns the user put away (View menu, Ctrl+B, or dragged shut) stay away.
     show_sidebar: bool = True
     show_settings_panel: bool = True
+    # RAM for the states of recent conversations, for every model (LoadSettings'
+    # context_cache_mb): None automatic, 0 none kept, else this many MiB.
+    context_cache_mb: int | None = None
 
     def hub_token(self) -> str | None:
         """The token to give Hub requests: None when HF_TOKEN is set (it wins, and
@@ -93,6 +96,13 @@ class AppSettings:
 
     def preset(self, model_path: str) -> ModelPreset:
         return self.presets.get(Path(model_path).name, ModelPreset())
+
+    def load_settings(self, model_path: str) -> LoadSettings:
+        """How the window loads this model: its preset, and the app's memory for
+        recent conversations."""
+        return replace(
+            self.preset(model_path).load_settings(), context_cache_mb=self.context_cache_mb
+        )
 
     def endpoint(self, name: str) -> Endpoint | None:
         return next((e for e in self.endpoints if e.name == name), None)
@@ -121,11 +131,20 @@ class AppSettings:
             result.hf_token = str(raw.get("hf_token") or "")
             result.show_sidebar = raw.get("show_sidebar") is not False
             result.show_settings_panel = raw.get("show_settings_panel") is not False
+        result.context_cache_mb = _megabytes(raw.get("context_cache_mb"))
         return result
 
     def save(self, folder: Path | None = None) -> None:
         text = json.dumps(asdict(self), indent=2, ensure_ascii=False)
         write_atomically((folder or data_dir()) / SETTINGS_FILE, text)
+
+
+def _megabytes(value: object) -> int | None:
+    """A saved size in MiB; None (automatic) for anything that is not one."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    # bool is an int to Python, not a size to anyone.
+    return value if type(value) is int and value >= 0 else None
 
 
 @dataclass

@@ -65,6 +65,9 @@ class ChatController(QObject):
         # what « Retry » sends again; `_retrying` while it waits for the engine to restart.
         self._failed: tuple[int, int] | None = None
         self._retrying = False
+        # The status line says when a reply's context was restored; that sentence is about
+        # that reply only, so the next one takes it away.
+        self._said_restored = False
         self.render_timer = QTimer(self)
         self.render_timer.setInterval(RENDER_INTERVAL_MS)
         self.render_timer.timeout.connect(self.render_reply)
@@ -124,6 +127,9 @@ class ChatController(QObject):
 
     def _begin_generation(self) -> None:
         self._failed, self._retrying = None, False  # a new reply: the failed one is left be
+        if self._said_restored:
+            self._said_restored = False
+            self.status.emit("")
         self.speed.emit(self.tr("Reading the prompt…"))
         self.render_timer.start()
         self.busy.emit(True)
@@ -224,7 +230,21 @@ class ChatController(QObject):
             row = self.messages.row_of(reply.message_id)
             message = self.messages.messages[row]
             self.messages.update(row, meta={**message.meta, **reply.left_out})
+        if started.restored_tokens > 0:
+            self._said_restored = True
+            self.status.emit(self._restored(started))
         self._show_context()
+
+    def _restored(self, started: ChatStarted) -> str:
+        """No silent magic: the conversation's kept state was put back, not read again."""
+        # A copy often takes hundredths of a second, a small model's less than one: shown
+        # to the hundredth, at least 0.01 s, since « 0,0 s » would read as nothing done.
+        seconds = max(started.restore_seconds, 0.01)
+        # The count needs no singular: a state is kept only past kv_cache.WORTH_KEEPING tokens.
+        return self.tr("Context restored in {seconds} s ({tokens} tokens not read again).").format(
+            seconds=decimal(seconds, 1 if seconds >= 0.95 else 2),
+            tokens=decimal(started.restored_tokens, 0),
+        )
 
     def _on_chunk(self, text: str) -> None:
         if self.session.reply is not None:

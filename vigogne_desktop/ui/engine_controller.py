@@ -55,9 +55,7 @@ class EngineController(QObject):
         self.status.emit(self.tr("Loading {model}…").format(model=Path(path).name))
         self.progress.emit(0, 0)
         self.changed.emit()
-        self.engine.request_load.emit(
-            path, load_settings or session.settings.preset(path).load_settings()
-        )
+        self.engine.request_load.emit(path, load_settings or session.settings.load_settings(path))
 
     def use_endpoint(self, name: str) -> None:
         endpoint = self.session.settings.endpoint(name)
@@ -176,7 +174,8 @@ class EngineController(QObject):
             self.load_model(self.session.model_path)
 
     def apply_settings(self, old: AppSettings, new: AppSettings) -> None:
-        """New settings: change engine, or reload the model if its preset changed."""
+        """New settings: change engine, or reload the model if its load settings changed
+        (its preset, or the memory for recent conversations: the worker sizes it at load)."""
         path = self.session.model_path
         if new.engine != old.engine or (
             new.engine != LOCAL and new.endpoint(new.engine) != old.endpoint(old.engine)
@@ -185,7 +184,11 @@ class EngineController(QObject):
                 self.use_endpoint(new.engine)
             elif path:
                 self.load_model(path)
-        elif path and new.preset(path) != old.preset(path) and not self.session.remote_name:
+        elif (
+            path
+            and new.load_settings(path) != old.load_settings(path)
+            and not self.session.remote_name
+        ):
             self.load_model(path)
 
     def save_settings(self) -> None:

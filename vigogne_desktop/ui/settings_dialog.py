@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QLocale, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,6 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.settings import LOCAL, AppSettings, Endpoint, ModelPreset
+
+# The choices for the memory kept for recent conversations.
+AUTO, NONE, SIZE = "automatic", "none", "size"
 
 
 class SettingsDialog(QDialog):
@@ -116,8 +120,55 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Context window (tokens)"), self.n_ctx)
         form.addRow(self.tr("CPU threads"), self.threads)
         form.addRow(self.tr("Layers on the GPU"), self.gpu_layers)
+        form.addRow(self.tr("Memory for recent conversations"), self._context_memory())
         form.addRow(QLabel(self.tr("The model reloads with these settings.")))
         return page
+
+    def _context_memory(self) -> QWidget:
+        """The RAM kept for recent conversations (every model): automatic, none, or a size."""
+        from ..core.kv_cache import MiB, default_budget_bytes  # numpy: not at start-up
+
+        automatic = default_budget_bytes()
+        explain = self.tr(
+            "Going back to a recent conversation is almost instant when its state is kept "
+            "in memory, at the cost of up to this much RAM while a model is loaded."
+        )
+        self.context_memory = QComboBox()
+        self.context_memory.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.context_memory.setAccessibleName(self.tr("Memory for recent conversations"))
+        size = QLocale().formattedDataSize(automatic, 1, QLocale.DataSizeFormat.DataSizeIecFormat)
+        self.context_memory.addItem(self.tr("automatic (≈ {size})").format(size=size), AUTO)
+        self.context_memory.addItem(self.tr("none"), NONE)
+        self.context_memory.addItem(self.tr("chosen size"), SIZE)
+        self.context_size = QSpinBox()
+        self.context_size.setRange(1, 1 << 20)
+        self.context_size.setSingleStep(256)
+        self.context_size.setSuffix(self.tr(" MiB"))
+        self.context_size.setAccessibleName(self.tr("Memory for recent conversations, in MiB"))
+        budget = self.settings.context_cache_mb
+        self.context_size.setValue(budget or automatic // MiB)
+        choice = AUTO if budget is None else NONE if budget == 0 else SIZE
+        self.context_memory.setCurrentIndex(self.context_memory.findData(choice))
+        self.context_memory.currentIndexChanged.connect(self._show_context_size)
+        self._show_context_size()
+        for widget in (self.context_memory, self.context_size):
+            widget.setToolTip(explain)
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.context_memory, 1)
+        layout.addWidget(self.context_size)
+        return row
+
+    def _show_context_size(self) -> None:
+        self.context_size.setVisible(self.context_memory.currentData() == SIZE)
+
+    def context_cache_mb(self) -> int | None:
+        """What the dialog says now, as AppSettings.context_cache_mb."""
+        choice = self.context_memory.currentData()
+        return None if choice == AUTO else 0 if choice == NONE else self.context_size.value()
 
     def _engines(self) -> QWidget:
         page = QWidget()
@@ -240,16 +291,18 @@ class SettingsDialog(QDialog):
         self.share_state.setText(state)
 
     def _accept(self) -> None:
-        result = AppSettings(
+        # What the dialog does not show (the model last used, the columns put away) is kept.
+        result = replace(
+            self.settings,
             language=str(self.language.currentData()),
             theme=str(self.theme.currentData()),
-            last_model=self.settings.last_model,
             engine=str(self.engine.currentData() or LOCAL),
             endpoints=list(self.endpoints),
             presets=dict(self.settings.presets),
             share=self.share.isChecked(),
             imported_models=list(self.settings.imported_models),
             hf_token=self.hf_token.text().strip(),
+            context_cache_mb=self.context_cache_mb(),
         )
         if self.model_path:
             result.presets[os.path.basename(self.model_path)] = ModelPreset(
