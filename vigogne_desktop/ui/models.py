@@ -24,6 +24,10 @@ HeaderRole = Qt.ItemDataRole.UserRole + 2
 MessageRole = Qt.ItemDataRole.UserRole + 3
 
 Index = QModelIndex | QPersistentModelIndex
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_ACCESSIBLE = Qt.ItemDataRole.AccessibleTextRole
+_FONT = Qt.ItemDataRole.FontRole
+_ANSWERED = frozenset((_DISPLAY, _ACCESSIBLE, _FONT, ConversationRole, HeaderRole))
 
 
 def date_group(when: float, today: dt.date) -> str:
@@ -48,45 +52,54 @@ class ConversationListModel(QAbstractListModel):
     def __init__(self) -> None:
         super().__init__()
         self._rows: list[str | Conversation] = []
+        self._row_by_id: dict[int, int] = {}
 
     def set_conversations(self, conversations: list[Conversation]) -> None:
         today = dt.date.today()
+        pinned = QCoreApplication.translate("ConversationList", "Pinned")
+        # One heading per day, not per conversation: 10,000 conversations span a few
+        # hundred days, and naming a month through QLocale is the slow part.
+        days: dict[dt.date, str] = {}
         rows: list[str | Conversation] = []
         heading = None
         for conv in conversations:
-            group = (
-                QCoreApplication.translate("ConversationList", "Pinned")
-                if conv.pinned
-                else date_group(conv.updated, today)
-            )
+            day = dt.date.fromtimestamp(conv.updated)
+            group = pinned if conv.pinned else days.get(day)
+            if group is None:
+                group = days[day] = date_group(conv.updated, today)
             if group != heading:
                 rows.append(group)
                 heading = group
             rows.append(conv)
         self.beginResetModel()
         self._rows = rows
+        self._row_by_id = {
+            row.id: number for number, row in enumerate(rows) if isinstance(row, Conversation)
+        }
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self._rows)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        # The view asks about ten roles per row to lay out each of 10,000 rows: the ones
+        # this model does not answer go back at once.
+        if role not in _ANSWERED or not index.isValid():
             return None
         row = self._rows[index.row()]
         header = isinstance(row, str)
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             if isinstance(row, str):
                 return row
             title = row.title or QCoreApplication.translate("ConversationList", "New conversation")
             return title
-        if role == Qt.ItemDataRole.AccessibleTextRole and not isinstance(row, str):
+        if role == _ACCESSIBLE and not isinstance(row, str):
             return row.title
         if role == ConversationRole:
             return None if isinstance(row, str) else row
         if role == HeaderRole:
             return header
-        if role == Qt.ItemDataRole.FontRole and header:
+        if role == _FONT and header:
             font = QFont()
             font.setBold(True)
             font.setPointSizeF(font.pointSizeF() * 0.85)
@@ -99,10 +112,7 @@ class ConversationListModel(QAbstractListModel):
         return super().flags(index)
 
     def row_of(self, cid: int) -> int:
-        for number, row in enumerate(self._rows):
-            if not isinstance(row, str) and row.id == cid:
-                return number
-        return -1
+        return self._row_by_id.get(cid, -1)
 
 
 class MessageListModel(QAbstractListModel):

