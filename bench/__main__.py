@@ -11,7 +11,9 @@ from . import (
     demo_quality,
     engine_throughput,
     fit_accuracy,
+    history_scale,
     smoke,
+    startup,
     ui_responsiveness,
 )
 from .report import write_page
@@ -24,12 +26,14 @@ BENCHES = {
     "demo": demo_quality.main,
     "ui": ui_responsiveness.main,
     "fit": fit_accuracy.main,
+    "startup": startup.main,
+    "history": history_scale.main,
 }
 
 
 def main() -> None:
     """`python -m bench [NAME]`: one benchmark (decode, context, engine, convert, demo, ui,
-    fit), all of them, or `smoke`: the quick ones at their smallest (CI)."""
+    fit, startup, history), all of them, or `smoke`: the quick ones at their smallest (CI)."""
     chosen = sys.argv[1:2] or list(BENCHES)
     sys.argv[1:] = sys.argv[2:]
     if chosen == ["smoke"]:

@@ -13,9 +13,20 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from . import __version__
 from .core.child import MODES
+
+
+class _Version(argparse.Action):
+    """`--version`, read from the installed metadata only when asked: importlib.metadata
+    costs every start of the window about 40 ms otherwise."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from . import __version__
+
+        print(f"vigogne-desktop {__version__}")  # on stdout, as argparse's own action
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Discutez hors ligne, en français, avec les modèles Vigogne (llama.cpp). "
         "Sans commande, ouvre la fenêtre.",
     )
-    parser.add_argument("--version", action="version", version=f"vigogne-desktop {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.add_argument(
         "--model", metavar="MODEL.gguf", help="open the window with this model loaded"
     )

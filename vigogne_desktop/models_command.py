@@ -13,14 +13,18 @@ import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from converters.messages import say
-from converters.quantize import BITS_PER_WEIGHT
 
-from .core import catalog, downloads, error_log, hardware, library
+from .core import catalog, error_log, hardware, library
 from .core.errors import VigogneError
 from .core.settings import AppSettings, models_dir
+
+# `vigogne-desktop` builds this command's parser before it opens the window: what only a
+# verb needs (httpx and huggingface_hub, llama_cpp) is imported by that verb.
+if TYPE_CHECKING:
+    from .core import downloads
 
 
 class CommandError(VigogneError):
@@ -173,6 +177,8 @@ def _pick_file(entry: catalog.CatalogEntry, quant: str | None) -> tuple[str, str
 
 
 def _bits(quant: str) -> float:
+    from converters.quantize import BITS_PER_WEIGHT
+
     if quant not in BITS_PER_WEIGHT:
         raise CommandError(
             say(
@@ -189,6 +195,8 @@ def _machine() -> hardware.Machine:
 
 
 def _pull(spec: str, quant: str | None, as_json: bool) -> int:
+    from .core import downloads
+
     if ":" in spec:
         repo, filename = spec.split(":", 1)
         revision = "main"

@@ -9,20 +9,55 @@ The engine API for scripts (tests/test_engine_local.py runs this very example)::
             print(event.text if isinstance(event, TextChunk) else "", end="", flush=True)
 """
 
-from .engine import Engine
-from .errors import VigogneError
-from .local_engine import LocalEngine
-from .protocol import (
-    ChatEvent,
-    ChatFailed,
-    ChatFinished,
-    ChatStarted,
-    LoadSettings,
-    ModelInfo,
-    SamplingParams,
-    TextChunk,
-)
-from .remote_engine import RemoteEngine
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .engine import Engine
+    from .errors import VigogneError
+    from .local_engine import LocalEngine
+    from .protocol import (
+        ChatEvent,
+        ChatFailed,
+        ChatFinished,
+        ChatStarted,
+        LoadSettings,
+        ModelInfo,
+        SamplingParams,
+        TextChunk,
+    )
+    from .remote_engine import RemoteEngine
+
+# Each name is imported when first asked for: the window imports `core.settings` and the
+# like, and must not pay for the engines' HTTP and GGUF libraries before it is drawn.
+_MODULE_OF = {
+    "Engine": "engine",
+    "VigogneError": "errors",
+    "LocalEngine": "local_engine",
+    "RemoteEngine": "remote_engine",
+    **dict.fromkeys(
+        (
+            "ChatEvent",
+            "ChatFailed",
+            "ChatFinished",
+            "ChatStarted",
+            "LoadSettings",
+            "ModelInfo",
+            "SamplingParams",
+            "TextChunk",
+        ),
+        "protocol",
+    ),
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{_MODULE_OF[name]}", __name__), name)
+
 
 __all__ = [
     "ChatEvent",

@@ -28,6 +28,16 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> dict[str, float]:
+    """`BITS_PER_WEIGHT`, the converter's table, imported when first asked for: its module
+    imports llama_cpp (and numpy), which the window must not wait for before it is drawn."""
+    if name != "BITS_PER_WEIGHT":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from converters.quantize import BITS_PER_WEIGHT
+
+    return BITS_PER_WEIGHT
+
+
 def entry_shape(entry: CatalogEntry, size_bytes: int, quant: str) -> ModelShape:
     """The shape of the entry's model as a file of `size_bytes` in `quant`, for estimates."""
     return shape_of(

@@ -13,14 +13,16 @@ import subprocess
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import gguf
 import psutil
 
 from converters.messages import say
-from converters.quantize import BITS_PER_WEIGHT
 
 from .library import quantization
+
+if TYPE_CHECKING:  # gguf, and llama_cpp with converters.quantize: imported where used
+    import gguf
 
 MiB = 1024**2
 GiB = 1024**3
@@ -46,10 +48,7 @@ QUANT_LADDER = ("Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q3_K_M", "Q2_K")
 KV_BYTES = {"f32": 4.0, "f16": 2.0, "bf16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 # On AVX2 and NEON CPUs llama.cpp copies these weights into an interleaved layout at load
 # ("CPU_REPACK" buffer) while the file stays mapped: their bytes are resident twice.
-REPACKED_TYPES = frozenset(
-    {gguf.GGMLQuantizationType.Q4_0, gguf.GGMLQuantizationType.Q4_K,
-     gguf.GGMLQuantizationType.IQ4_NL}
-)  # fmt: skip
+REPACKED_TYPES = frozenset({"Q4_0", "Q4_K", "IQ4_NL"})  # gguf.GGMLQuantizationType names
 # The share of a file's bytes in those types, where only the file type is known (measured
 # on Llama-shaped Q4_K_M files: 0.72 at 1.1B, more at 7B where embeddings weigh less).
 REPACKED_SHARE = {"Q4_0": 0.9, "IQ4_NL": 0.9, "Q4_K_S": 0.85, "Q4_K_M": 0.75, "Q3_K_M": 0.2}
@@ -301,6 +300,8 @@ def _quant_name(reader: gguf.GGUFReader) -> str:
 
 def shape_from_gguf(path: str | os.PathLike[str]) -> ModelShape:
     """The shape of a local GGUF, from its metadata and tensor table (no weights read)."""
+    import gguf
+
     file = Path(path)
     reader = gguf.GGUFReader(file)
     architecture = str(reader.fields["general.architecture"].contents())
@@ -309,7 +310,7 @@ def shape_from_gguf(path: str | os.PathLike[str]) -> ModelShape:
     repacked = sum(
         int(t.n_bytes)
         for t in reader.tensors
-        if t.tensor_type in REPACKED_TYPES and t.name != "token_embd.weight"  # read by rows
+        if t.tensor_type.name in REPACKED_TYPES and t.name != "token_embd.weight"  # read by rows
     )
     return ModelShape(
         n_layers=_number(reader, f"{architecture}.block_count"),
@@ -350,6 +351,8 @@ def compute_bytes(shape: ModelShape, n_ctx: int, n_batch: int = 512) -> int:
 
 
 def _bits(quant: str) -> float:
+    from converters.quantize import BITS_PER_WEIGHT  # it imports llama_cpp, then numpy
+
     return BITS_PER_WEIGHT.get(quant, 32.0 if quant == "F32" else 16.0)
 
 
@@ -473,7 +476,7 @@ def recommend_quant(
     at that type's bits per weight.
     """
     for quant in QUANT_LADDER:
-        size = int(parameters * BITS_PER_WEIGHT[quant] / 8)
+        size = int(parameters * _bits(quant) / 8)
         candidate = replace(shape, file_size=size, quant=quant, repacked_bytes=None)
         layers = _offloadable_layers(candidate, n_ctx, machine, kv_type)
         _, needed, _ = _needs(candidate, n_ctx, machine, kv_type, layers, 512)
@@ -493,3 +496,4 @@ def peak_rss(pid: int) -> int | None:
         return None
     peak = getattr(psutil.Process(pid).memory_info(), "peak_wset", None)
     return int(peak) if peak is not None else None
+

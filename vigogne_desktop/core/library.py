@@ -13,8 +13,7 @@ import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import gguf
+from typing import TYPE_CHECKING
 
 from converters import catalog
 from converters.messages import say
@@ -22,6 +21,9 @@ from converters.messages import say
 from . import discovery
 from .discovery import GPT4ALL, HF_CACHE, LM_STUDIO, OLLAMA
 from .errors import ModelFileError
+
+if TYPE_CHECKING:  # gguf brings numpy: imported where a file is read, not by the window's start
+    import gguf
 
 GGUF_MAGIC = b"GGUF"
 _HEADER = struct.Struct("<4sIQQ")  # magic, version, tensor count, metadata count
@@ -132,6 +134,8 @@ def _truncation(file: Path, reader: gguf.GGUFReader) -> str | None:
 
 
 def _reader(file: Path) -> gguf.GGUFReader:
+    import gguf
+
     try:
         return gguf.GGUFReader(file)
     except Exception as exc:  # GGUFReader raises many kinds on damaged input; all mean "damaged"
@@ -163,6 +167,8 @@ def quantization(reader: gguf.GGUFReader) -> str:
     file_type = _number(reader, "general.file_type")
     if file_type is None:
         return ""
+    import gguf
+
     try:
         return gguf.LlamaFileType(file_type).name.removeprefix("MOSTLY_").removeprefix("ALL_")
     except ValueError:

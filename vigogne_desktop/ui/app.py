@@ -4,25 +4,31 @@ window; unexpected errors become one sentence on screen and a traceback in error
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import sys
 import threading
 from types import TracebackType
 from typing import NoReturn
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QSocketNotifier, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from .. import __version__
 from ..core.errors import VigogneError
 from ..core.history import HistoryBusy
 from ..core.resources import resource_path
 from ..core.settings import AppSettings, data_dir
 from . import error_log
+from .first_paint import after_first_paint
 from .i18n import install_language
 from .single_instance import InstanceLock
 from .theme import apply_theme
+
+# Set, the window says on stderr when its first paint is done (bench/startup.py times it).
+FIRST_PAINT_VARIABLE = "VIGOGNE_DESKTOP_REPORT_FIRST_PAINT"
+FIRST_PAINT_LINE = "vigogne-desktop: first paint"
 
 
 def make_app() -> tuple[QApplication, AppSettings]:
@@ -30,7 +36,6 @@ def make_app() -> tuple[QApplication, AppSettings]:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Vigogne Desktop")
-    app.setApplicationVersion(__version__)
     app.setOrganizationName("Vigogne")
     app.setWindowIcon(QIcon(str(resource_path("icons/vigogne.svg"))))
     settings = AppSettings.load()
@@ -83,6 +88,29 @@ def report_unexpected_errors(window: QWidget) -> None:
     reporter = _ErrorReporter(window)
     sys.excepthook = reporter.excepthook
     threading.excepthook = reporter.threading_excepthook
+
+
+def close_on_terminate(window: QWidget) -> None:
+    """SIGTERM (a session that ends, `kill PID`) closes the window as the user would: the
+    reply in progress is kept, the engine and the history are closed, the exit code is 0.
+
+    Python runs a signal handler only between bytecodes, and Qt's loop runs none while it
+    waits: the signal's number is written to a socket the loop watches instead.
+    """
+    if sys.platform == "win32":
+        return  # no SIGTERM there: Windows ends a session with its own messages
+    sockets = socket.socketpair()  # kept open by `read_signals`, as long as the window
+    for end in sockets:
+        end.setblocking(False)
+    signal.set_wakeup_fd(sockets[0].fileno())
+    signal.signal(signal.SIGTERM, lambda _number, _frame: None)  # the socket does the work
+    notifier = QSocketNotifier(sockets[1].fileno(), QSocketNotifier.Type.Read, window)
+
+    def read_signals() -> None:
+        if signal.SIGTERM in sockets[1].recv(64):
+            window.close()
+
+    notifier.activated.connect(read_signals)
 
 
 def _cannot_open(error: Exception) -> NoReturn:
@@ -138,7 +166,17 @@ def run(model: str | None = None) -> int:
         except Exception as exc:  # any failure: one sentence, and no process left hanging
             _cannot_open(exc)
     report_unexpected_errors(window)
+    close_on_terminate(window)
     instance.show_on_request(window)
+
+    def painted() -> None:
+        from .. import __version__  # importlib.metadata: 40 ms the first paint need not wait
+
+        app.setApplicationVersion(__version__)
+        if os.environ.get(FIRST_PAINT_VARIABLE):
+            print(FIRST_PAINT_LINE, file=sys.stderr, flush=True)
+
+    after_first_paint(window, painted)
     window.show()
     if model:
         window.load_model(model)

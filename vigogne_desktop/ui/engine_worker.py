@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ..core import Engine, LocalEngine, RemoteEngine
+from ..core.engine import Engine
 from ..core.errors import EngineCrashed, VigogneError
+from ..core.local_engine import LocalEngine
 from ..core.protocol import (
     ChatFailed,
     ChatFinished,
@@ -50,6 +51,8 @@ class EngineWorker(QObject):
 
     @Slot(object)
     def use_remote(self, endpoint: Endpoint) -> None:
+        from ..core.remote_engine import RemoteEngine  # httpx: imported by the first server
+
         try:
             remote = RemoteEngine(
                 endpoint.base_url, endpoint.api_key or None, endpoint.model or None

@@ -13,14 +13,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from huggingface_hub import constants
 from PySide6.QtCore import QFile, QObject, QThread, Signal, Slot
 
 from ..core import settings as paths
 from ..core.catalog import by_id, entries
 from ..core.context_size import FALLBACK
 from ..core.conversion import Conversion
-from ..core.downloads import download_file, partial_bytes
 from ..core.errors import DownloadCancelled, VigogneError
 from ..core.hardware import Machine, probe, shape_from_gguf
 from ..core.library import (
@@ -64,6 +62,8 @@ class DownloadWorker(QObject):
 
     @Slot()
     def run(self) -> None:
+        from ..core.downloads import download_file  # httpx and huggingface_hub: not at start
+
         try:
             path = download_file(
                 self.file.repo,
@@ -224,6 +224,8 @@ class LibraryController(QObject):
     # -- downloads ----------------------------------------------------------------------
 
     def download(self, file: ReadyFile) -> None:
+        from ..core.downloads import partial_bytes
+
         if self._download is not None:
             self.message.emit(self.tr("A download is already running: wait for it or cancel it."))
             return
@@ -337,6 +339,8 @@ def _local_rows(
     skipped: list[SkippedFile],
 ) -> list[LocalRow]:
     """The models folder and added files first, then other apps' files not already listed."""
+    from huggingface_hub import constants  # imported by the scan, not by the window's start
+
     models = local_models(paths.models_dir(), imported, skipped)
     seen = {m.path.resolve() for m in models}
     # The cache downloads go to, read now: huggingface_hub's scan_cache_dir defaults to the

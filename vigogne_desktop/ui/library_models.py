@@ -20,7 +20,6 @@ from PySide6.QtGui import QColor, QFont
 
 from ..core.catalog import CatalogEntry, entry_shape, recommended_quant
 from ..core.hardware import (
-    BITS_PER_WEIGHT,
     COMFORT_MIN,
     COMFORT_SHARE,
     QUANT_LADDER,
@@ -132,6 +131,8 @@ class CatalogRow:
 
 def converted_size(parameters: int, quant: str) -> int:
     """What a conversion to `quant` weighs: parameters × bits per weight."""
+    from ..core.catalog import BITS_PER_WEIGHT  # with llama_cpp: not at the window's start
+
     return int(parameters * BITS_PER_WEIGHT.get(quant, 16.0) / 8)
 
 

@@ -5,6 +5,7 @@ filters, one model in detail, and the running download. It displays and forwards
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
 from PySide6.QtGui import QShowEvent
@@ -31,7 +32,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.downloads import DownloadProgress
 from ..core.hardware import Machine
 from ..core.library import SkippedFile
 from .convert_dialog import ConvertDialog
@@ -49,6 +49,9 @@ from .library_models import (
     size_text,
 )
 from .library_questions import LibraryQuestions
+
+if TYPE_CHECKING:  # httpx and huggingface_hub come with it: imported by the first download
+    from ..core.downloads import DownloadProgress
 
 
 def _table(model: LibraryFilter, name: str) -> QTableView:

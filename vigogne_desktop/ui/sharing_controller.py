@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal
 
-from ..core.sharing import SharedServer, start_sharing
 from .background import run_in_background
 from .session import Session
+
+if TYPE_CHECKING:  # the server's module (httpx, prompts) is imported when sharing starts
+    from ..core.sharing import SharedServer
 
 
 class SharingController(QObject):
@@ -27,6 +31,8 @@ class SharingController(QObject):
                 self.tr("Not shared.") if not on else self.tr("Load a local model to share it.")
             )
             return
+        from ..core.sharing import start_sharing
+
         path = session.model_path
         load = session.settings.preset(path).load_settings()
         self._show(self.tr("Starting the server…"))

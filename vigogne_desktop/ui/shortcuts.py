@@ -17,8 +17,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import __version__
-
 
 class ShortcutsDialog(QDialog):
     """Every action of the window that has a shortcut, then the keys the views read
@@ -79,6 +77,8 @@ class AboutBox(QMessageBox):
     """Help › About: what the app is, and its promise."""
 
     def __init__(self, parent: QWidget) -> None:
+        from .. import __version__  # read from the installed metadata: not at the start
+
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(self.tr("About Vigogne Desktop"))
