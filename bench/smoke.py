@@ -15,6 +15,8 @@ QUICK: dict[str, list[str]] = {
     "decode": ["--pairs", "1", "--tokens", "8"],
     "context": ["--pairs", "1", "--rounds", "1"],
     "engine": ["--pairs", "1", "--tokens", "8"],
+    "startup": ["--pairs", "1", "--conversations", "5"],
+    "history": ["--conversations", "100", "--messages", "5000", "--runs", "1"],
 }
 
 

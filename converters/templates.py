@@ -13,13 +13,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from jinja2 import Template, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from . import catalog
 from .messages import say
+
+if TYPE_CHECKING:
+    from jinja2 import Template
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 # GGUF key naming the Vigogne format a converted file was made for.
 FORMAT_KEY = "vigogne.prompt_format"
@@ -225,19 +226,25 @@ def _strftime_now(fmt: str) -> str:
     return datetime.now().strftime(fmt)
 
 
-# The same settings, extension and helpers as transformers and llama-cpp-python, so a
-# template read from any GGUF renders alike in all three.
-_ENV = ImmutableSandboxedEnvironment(
-    trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"]
-)
-_ENV.filters["tojson"] = _tojson
-_ENV.globals["strftime_now"] = _strftime_now
+@functools.cache
+def _environment() -> ImmutableSandboxedEnvironment:
+    """The same settings, extension and helpers as transformers and llama-cpp-python, so a
+    template read from any GGUF renders alike in all three. Made on first use: importing
+    jinja2 costs the app's start about 50 ms, and the window paints before any prompt."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(
+        trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"]
+    )
+    env.filters["tojson"] = _tojson
+    env.globals["strftime_now"] = _strftime_now
+    return env
 
 
 @functools.lru_cache(maxsize=16)
 def _compiled(template: str) -> Template:
     # Compiling costs about 6 ms; history trimming renders one template several times.
-    return _ENV.from_string(template)
+    return _environment().from_string(template)
 
 
 def render(
@@ -255,6 +262,8 @@ def render(
     Raises PromptTemplateError with a readable message; a template cannot reach Python
     objects or run code, whatever file it came from.
     """
+    from jinja2 import TemplateError
+
     try:
         return _compiled(template).render(
             messages=[dict(m) for m in messages],

@@ -24,6 +24,7 @@ HEAVY = (
     "gguf",
     "llama_cpp",
     "httpx",
+    "jinja2",
     "huggingface_hub",
     "filelock",
     "importlib.metadata",

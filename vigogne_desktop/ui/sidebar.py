@@ -19,6 +19,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
+    QFont,
     QHelpEvent,
     QKeySequence,
     QPainter,
@@ -115,6 +116,9 @@ class TitleDelegate(QStyledItemDelegate):
     def __init__(self, view: ConversationListView) -> None:
         super().__init__(view)
         self.view = view
+        # Every row of a kind is as tall as the next: measured once per kind and font, not
+        # for each of 10,000 rows at every reset of the list.
+        self._heights: dict[tuple[bool, str, str], int] = {}
 
     def initStyleOption(  # noqa: N802 (Qt's name)
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -126,9 +130,15 @@ class TitleDelegate(QStyledItemDelegate):
     def sizeHint(  # noqa: N802 (Qt's name)
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
-        height = super().sizeHint(option, index).height()
-        if isinstance(index.data(ConversationRole), Conversation):  # room for the « ⋯ » button
-            height = max(height, option.fontMetrics.height() + 10)
+        conversation = isinstance(index.data(ConversationRole), Conversation)
+        font = index.data(Qt.ItemDataRole.FontRole)
+        key = (conversation, option.font.key(), font.key() if isinstance(font, QFont) else "")
+        height = self._heights.get(key)
+        if height is None:
+            height = super().sizeHint(option, index).height()
+            if conversation:  # room for the « ⋯ » button
+                height = max(height, option.fontMetrics.height() + 10)
+            self._heights[key] = height
         return QSize(0, height)
 
 
@@ -146,6 +156,10 @@ class ConversationListView(QListView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setWordWrap(False)
+        # Laid out a few hundred rows per turn of the event loop: a history of 10,000
+        # conversations shows its first rows at once instead of holding the window.
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(500)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.setItemDelegate(TitleDelegate(self))
         self.more = QToolButton(self.viewport())
