@@ -13,16 +13,13 @@ import subprocess
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import psutil
 
 from converters.messages import say
 
-from .library import quantization
-
-if TYPE_CHECKING:  # gguf, and llama_cpp with converters.quantize: imported where used
-    import gguf
+from .gguf_header import read_header
+from .library import file_type_name
 
 MiB = 1024**2
 GiB = 1024**3
@@ -277,50 +274,46 @@ def shape_of(
     )  # fmt: skip
 
 
-def _number(reader: gguf.GGUFReader, key: str, default: int = 0) -> int:
-    found = reader.fields.get(key)
-    if found is None:
-        return default
-    value = found.contents()
-    # Some architectures give one value per layer: the largest one sizes the buffers.
-    return int(max(value) if isinstance(value, list) else value)
-
-
-def _quant_name(reader: gguf.GGUFReader) -> str:
-    named = quantization(reader)  # the one reading of general.file_type
-    if named:
-        return named
-    # No (or an unknown) file type: name it after the type holding most bytes.
-    weights: dict[str, int] = {}
-    for tensor in reader.tensors:
-        name = tensor.tensor_type.name
-        weights[name] = weights.get(name, 0) + int(tensor.n_bytes)
-    return max(weights, key=weights.__getitem__) if weights else "unknown"
-
-
 def shape_from_gguf(path: str | os.PathLike[str]) -> ModelShape:
-    """The shape of a local GGUF, from its metadata and tensor table (no weights read)."""
-    import gguf
+    """The shape of a local GGUF, from its header (no weights read, no vocabulary built)."""
+    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFReader
 
     file = Path(path)
-    reader = gguf.GGUFReader(file)
-    architecture = str(reader.fields["general.architecture"].contents())
-    heads = _number(reader, f"{architecture}.attention.head_count", 1)
-    tokens = reader.fields.get("tokenizer.ggml.tokens")
-    repacked = sum(
-        int(t.n_bytes)
-        for t in reader.tensors
-        if t.tensor_type.name in REPACKED_TYPES and t.name != "token_embd.weight"  # read by rows
+    header = read_header(file)
+    architecture = str(header.metadata["general.architecture"])
+
+    def number(key: str, default: int = 0) -> int:
+        name = f"{architecture}.{key}"
+        if name in header.array_lengths:  # one value per layer: the largest sizes the buffers
+            return int(max(GGUFReader(file).fields[name].contents()))
+        return int(header.metadata.get(name, default))
+
+    weights: dict[str, int] = {}  # bytes per tensor type
+    repacked = 0
+    for tensor in header.tensors:
+        kind = GGMLQuantizationType(tensor.type_id)
+        block, size = GGML_QUANT_SIZES[kind]
+        count = 1
+        for dim in tensor.dims:
+            count *= dim
+        weights[kind.name] = weights.get(kind.name, 0) + count // block * size
+        if kind.name in REPACKED_TYPES and tensor.name != "token_embd.weight":  # read by rows
+            repacked += count // block * size
+    file_type = header.metadata.get("general.file_type")
+    # No (or an unknown) file type: named after the type holding most bytes.
+    quant = file_type_name(int(file_type) if file_type is not None else None) or (
+        max(weights, key=weights.__getitem__) if weights else "unknown"
     )
+    heads = number("attention.head_count", 1)
     return ModelShape(
-        n_layers=_number(reader, f"{architecture}.block_count"),
-        n_embd=_number(reader, f"{architecture}.embedding_length"),
+        n_layers=number("block_count"),
+        n_embd=number("embedding_length"),
         n_head=heads,
-        n_head_kv=_number(reader, f"{architecture}.attention.head_count_kv", heads),
-        n_ctx_train=_number(reader, f"{architecture}.context_length"),
-        n_vocab=len(tokens.data) if tokens is not None else 0,
+        n_head_kv=number("attention.head_count_kv", heads),
+        n_ctx_train=number("context_length"),
+        n_vocab=header.array_lengths.get("tokenizer.ggml.tokens", 0),
         file_size=file.stat().st_size,
-        quant=_quant_name(reader),
+        quant=quant,
         architecture=architecture,
         repacked_bytes=repacked,
     )
@@ -496,4 +489,3 @@ def peak_rss(pid: int) -> int | None:
         return None
     peak = getattr(psutil.Process(pid).memory_info(), "peak_wset", None)
     return int(peak) if peak is not None else None
-

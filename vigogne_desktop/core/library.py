@@ -164,7 +164,11 @@ def _number(reader: gguf.GGUFReader, key: str) -> int | None:
 
 def quantization(reader: gguf.GGUFReader) -> str:
     """The file type as llama.cpp's quantize names it ("Q4_K_M"), "" when the file is silent."""
-    file_type = _number(reader, "general.file_type")
+    return file_type_name(_number(reader, "general.file_type"))
+
+
+def file_type_name(file_type: int | None) -> str:
+    """A `general.file_type` number as llama.cpp's quantize names it, "" when unknown."""
     if file_type is None:
         return ""
     import gguf
