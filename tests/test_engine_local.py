@@ -395,3 +395,15 @@ def test_the_script_api_names_are_importable() -> None:
         SamplingParams,
         TextChunk,
     )
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="no process priorities here")
+def test_the_model_yields_to_the_window_but_not_to_a_terminal_chat() -> None:
+    # The window's engine runs the model a little lower, so drawing gets the CPU at once; the
+    # terminal chat has no window, and a lower priority there only lets other load slow it.
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    for engine, expected in ((LocalEngine(), min(own + 5, 19)), (LocalEngine(niceness=0), own)):
+        with engine:
+            engine.start()
+            assert engine.pid is not None
+            assert os.getpriority(os.PRIO_PROCESS, engine.pid) == expected

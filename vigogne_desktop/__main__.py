@@ -89,7 +89,8 @@ def _chat(args: argparse.Namespace) -> int:
     )
     messages = [{"role": "system", "content": args.system}] if args.system is not None else []
     messages.append({"role": "user", "content": args.question})
-    with LocalEngine() as engine:
+    # No window to keep responsive: the model runs at the terminal's own priority.
+    with LocalEngine(niceness=0) as engine:
         try:
             engine.load(args.model, settings)
         except VigogneError as exc:

@@ -91,11 +91,19 @@ def _not_running() -> str:
     )
 
 
+# How much lower the model's priority is than the app's. The window must get the CPU at once
+# when it has something to draw (bench/results/ui_responsiveness.md); the price is that any
+# other program's load weighs more on the model (decode fell to 0.89x raw under a third of a
+# core's background load, against 0.97x at 0). The terminal chat has no window: it asks 0.
+NICENESS = 5
+
+
 class LocalEngine:
     """llama.cpp in a child process. Thread-safe; one reply at a time is expected."""
 
-    def __init__(self, *, startup_timeout_s: float = 60.0) -> None:
+    def __init__(self, *, startup_timeout_s: float = 60.0, niceness: int = NICENESS) -> None:
         self._startup_timeout_s = startup_timeout_s
+        self._niceness = niceness
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: StderrTail | None = None
         self._write_lock = threading.Lock()
@@ -121,11 +129,13 @@ class LocalEngine:
             return
         self.model = None
         proc = subprocess.Popen(
-            child_command("worker"),
+            child_command("worker", "--niceness", str(self._niceness)),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            bufsize=0,
+            # Buffered pipes: unbuffered, reading a line asks for one byte per system call,
+            # some fifty calls (each a GIL hand-off) per token, paid for by the model's cores.
+            bufsize=-1,
         )
         self._proc = proc
         assert proc.stdout is not None and proc.stderr is not None
@@ -210,6 +220,7 @@ class LocalEngine:
         try:
             with self._write_lock:
                 proc.stdin.write(encode_request(rid, request))
+                proc.stdin.flush()  # a cancel must reach the child now
         except (BrokenPipeError, OSError, ValueError):
             proc.wait()
             raise errors.EngineCrashed(*self._crash_report(proc)) from None

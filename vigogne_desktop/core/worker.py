@@ -8,13 +8,14 @@ outlives the app.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import queue
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO, TypeVar
 
 import gguf
@@ -60,8 +61,6 @@ from .protocol import (
     decode_request,
     encode_event,
 )
-
-NICENESS = 5  # how much lower the model's priority is than the window's
 
 Loaded = TypeVar("Loaded")
 
@@ -382,15 +381,17 @@ class Worker:
         )
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="vigogne-desktop --worker")
+    # The model takes every core it is given; LocalEngine says how much lower its priority
+    # is than the app's (its NICENESS: the window's, to get the CPU at once when it draws).
+    parser.add_argument("--niceness", type=int, default=0)
+    niceness = parser.parse_args(argv).niceness
     # The protocol owns the real stdout; anything a library prints goes to stderr.
     out = sys.stdout.buffer
     sys.stdout = sys.stderr
-    if hasattr(os, "nice"):
-        # The model takes every core it is given; a slightly lower priority lets the
-        # window get the CPU at once when it has something to draw (measured in
-        # bench/results/ui_responsiveness.md).
-        os.nice(NICENESS)
+    if niceness and hasattr(os, "nice"):
+        os.nice(niceness)
     worker = Worker(out)
     threading.Thread(target=worker.read_stdin, args=(sys.stdin.buffer,), daemon=True).start()
     worker.serve()
