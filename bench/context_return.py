@@ -15,7 +15,7 @@ from vigogne_desktop.core import LocalEngine
 from vigogne_desktop.core.protocol import ChatStarted, LoadSettings, SamplingParams, TextChunk
 
 from .models import tinyllama_q4_k_m
-from .stats import machine, summary, write
+from .stats import machine, spread, summary, write
 
 EOS_ID = 2
 REPLY = SamplingParams(temperature=0.0, max_tokens=8, logit_bias={EOS_ID: -100.0})
@@ -111,27 +111,23 @@ def main(argv: list[str] | None = None) -> None:
         "speedup": ratio,
     }
 
-    def fmt(s: dict[str, float], unit: str = "", digits: int = 2) -> str:
-        low, high = f"{s['min']:.{digits}f}", f"{s['max']:.{digits}f}"
-        return f"{s['median']:.{digits}f}{unit} (min {low}, max {high})"
-
     write(
         "context_return",
         data,
         [
             (
                 "first token, back to the conversation (kept)",
-                fmt(summary(waits["kept"]), " s"),
+                spread(summary(waits["kept"]), " s", 2),
                 "≤ 3 s",
             ),
             (
                 "first token, back to the conversation (none kept)",
-                fmt(summary(waits["none"]), " s"),
+                spread(summary(waits["none"]), " s", 2),
                 "",
             ),
-            ("the conversation's first read", fmt(summary(first_read), " s"), ""),
-            ("state put back in", fmt(summary(restore_s), " s", 3), ""),
-            ("speed-up", fmt(ratio, "×", 1), ""),
+            ("the conversation's first read", spread(summary(first_read), " s", 2), ""),
+            ("state put back in", spread(summary(restore_s), " s", 3), ""),
+            ("speed-up", spread(ratio, "×", 1), ""),
         ],
     )
 

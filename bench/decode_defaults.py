@@ -23,7 +23,7 @@ from vigogne_desktop.core.prompts import SpecialTokens, build_prompt, resolve_fo
 from vigogne_desktop.core.protocol import SamplingParams
 
 from .models import tinyllama_q4_k_m
-from .stats import machine, summary, write
+from .stats import machine, spread, summary, write
 
 QUESTION = "Quelle est la capitale de la France ? Réponds en détail."
 SYSTEM = "Tu es Vigogne, un assistant qui répond en français."
@@ -153,18 +153,14 @@ def main(argv: list[str] | None = None) -> None:
         "same_text_every_pair": all(same_text),
     }
 
-    def fmt(s: dict[str, float], unit: str = "", digits: int = 3) -> str:
-        low, high = f"{s['min']:.{digits}f}", f"{s['max']:.{digits}f}"
-        return f"{s['median']:.{digits}f}{unit} (min {low}, max {high})"
-
     write(
         "decode_defaults",
         data,
         [
-            ("decode speed, app on defaults / peer tuned", fmt(ratio), "≥ 0.97"),
-            ("peer decode", fmt(data["decode_seconds"]["peer"], " s", 2), ""),
-            ("app decode", fmt(data["decode_seconds"]["app"], " s", 2), ""),
-            ("start → first byte, app / peer", fmt(start), ""),
+            ("decode speed, app on defaults / peer tuned", spread(ratio), "≥ 0.97"),
+            ("peer decode", spread(data["decode_seconds"]["peer"], " s", 2), ""),
+            ("app decode", spread(data["decode_seconds"]["app"], " s", 2), ""),
+            ("start → first byte, app / peer", spread(start), ""),
             ("same reply text in every pair", str(all(same_text)), "True"),
         ],
     )

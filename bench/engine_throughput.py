@@ -19,7 +19,7 @@ from vigogne_desktop.core import LocalEngine
 from vigogne_desktop.core.protocol import LoadSettings, SamplingParams, TextChunk
 
 from .models import tinyllama_q4_k_m
-from .stats import machine, summary, write
+from .stats import machine, spread, summary, write
 
 QUESTION = [{"role": "user", "content": "Quelle est la capitale de la France ? Réponds en détail."}]
 EOS_ID = 2
@@ -155,22 +155,17 @@ def main(argv: list[str] | None = None) -> None:
         "cancel_ms": cancel,
     }
 
-    def fmt(s: dict[str, float], unit: str = "", digits: int = 3) -> str:
-        return (
-            f"{s['median']:.{digits}f}{unit} (min {s['min']:.{digits}f}, max {s['max']:.{digits}f})"
-        )
-
     write(
         "engine_throughput",
         data,
         [
-            ("tokens/s ratio engine / raw", fmt(ratio), "≥ 0.97"),
-            ("raw tokens/s", fmt(summary(raw_speed), digits=1), ""),
-            ("engine tokens/s", fmt(summary(engine_speed), digits=1), ""),
-            ("time to first token overhead", fmt(ttft, " ms", 1), "≤ 30 ms"),
-            ("load time ratio (child already running)", fmt(warm_ratio), "≤ 1.10"),
-            ("load time ratio (child started too)", fmt(load_ratio), ""),
-            ("cancel → stream ended", fmt(cancel, " ms", 1), "≤ 200 ms"),
+            ("tokens/s ratio engine / raw", spread(ratio), "≥ 0.97"),
+            ("raw tokens/s", spread(summary(raw_speed), digits=1), ""),
+            ("engine tokens/s", spread(summary(engine_speed), digits=1), ""),
+            ("time to first token overhead", spread(ttft, " ms", 1), "≤ 30 ms"),
+            ("load time ratio (child already running)", spread(warm_ratio), "≤ 1.10"),
+            ("load time ratio (child started too)", spread(load_ratio), ""),
+            ("cancel → stream ended", spread(cancel, " ms", 1), "≤ 200 ms"),
         ],
     )
 

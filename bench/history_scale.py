@@ -27,7 +27,7 @@ from vigogne_desktop.core.history import History, title_from
 
 from . import models
 from .models import CACHE
-from .stats import machine, summary, write
+from .stats import machine, spread, summary, write
 
 GENERATOR = 1  # bump when the generated store changes, so a stale cache is not reused
 LONG = 1000  # messages in the long conversation the bench opens
@@ -330,8 +330,8 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {}
     rows: list[tuple[str, str, str]] = []
 
-    def fmt(s: dict[str, float]) -> str:
-        return f"{s['median']:.1f} ms (min {s['min']:.1f}, max {s['max']:.1f})"
+    def fmt(s: dict[str, float]) -> str:  # every figure here is in milliseconds
+        return spread(s, " ms", 1)
 
     def record(key: str, label: str, peer_label: str, figures: dict[str, Any]) -> None:
         results[key] = figures

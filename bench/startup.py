@@ -28,7 +28,7 @@ from vigogne_desktop.core.history import History, default_path
 from vigogne_desktop.ui.app import FIRST_PAINT_LINE, FIRST_PAINT_VARIABLE
 
 from .models import CACHE
-from .stats import machine, summary, write
+from .stats import machine, spread, summary, write
 
 # The floor: what any PySide6 window costs here, reporting its first paint as the app does.
 FLOOR = """
@@ -65,9 +65,7 @@ def returning_user(home: Path, conversations: int) -> None:
             for turn in range(6):
                 role = "user" if turn % 2 == 0 else "assistant"
                 text = f"Message {turn} de la conversation {number}, assez long pour la liste. "
-                parent = history.add_message(
-                    conversation.id, role, text * 4, parent_id=parent
-                ).id
+                parent = history.add_message(conversation.id, role, text * 4, parent_id=parent).id
     settings = {"language": "fr", "last_model": str(model)}
     (home / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
 
@@ -150,18 +148,15 @@ def main(argv: list[str] | None = None) -> None:
         "import_seconds": imported,
     }
 
-    def fmt(s: dict[str, float], unit: str = " s") -> str:
-        return f"{s['median']:.3f}{unit} (min {s['min']:.3f}, max {s['max']:.3f})"
-
     write(
         "startup",
         data,
         [
-            ("app: start → first painted window", fmt(first["app"]), "< 1.0 s"),
-            ("floor (bare PySide6 window): start → first paint", fmt(first["floor"]), ""),
-            ("app / floor", fmt(ratio, ""), ""),
+            ("app: start → first painted window", spread(first["app"], " s"), "< 1.0 s"),
+            ("floor (bare PySide6 window): start → first paint", spread(first["floor"], " s"), ""),
+            ("app / floor", spread(ratio), ""),
             *(
-                (f"import of {module}", fmt(seconds), "")
+                (f"import of {module}", spread(seconds, " s"), "")
                 for module, seconds in imported.items()
             ),
         ],

@@ -16,6 +16,12 @@ def summary(values: Sequence[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
+def spread(s: dict[str, float], unit: str = "", digits: int = 3) -> str:
+    """A summary as a table cell: "0.971 (min 0.934, max 0.988)", the unit after the median."""
+    low, high = f"{s['min']:.{digits}f}", f"{s['max']:.{digits}f}"
+    return f"{s['median']:.{digits}f}{unit} (min {low}, max {high})"
+
+
 def machine() -> dict[str, Any]:
     import os
 

@@ -296,9 +296,10 @@ def shape_from_gguf(path: str | os.PathLike[str]) -> ModelShape:
         count = 1
         for dim in tensor.dims:
             count *= dim
-        weights[kind.name] = weights.get(kind.name, 0) + count // block * size
+        n_bytes = count // block * size
+        weights[kind.name] = weights.get(kind.name, 0) + n_bytes
         if kind.name in REPACKED_TYPES and tensor.name != "token_embd.weight":  # read by rows
-            repacked += count // block * size
+            repacked += n_bytes
     file_type = header.metadata.get("general.file_type")
     # No (or an unknown) file type: named after the type holding most bytes.
     quant = file_type_name(int(file_type) if file_type is not None else None) or (
