@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # llama-cpp-python compiles llama.cpp on install: use every core.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run test bench bench-smoke lint screenshots translations clean
+.PHONY: run test stress bench bench-smoke lint screenshots translations clean package package-check
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
@@ -26,6 +26,10 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
+# The long reliability runs (tests/reliability, marker `stress`); figures in bench/results.
+stress: $(VENV)/.installed-test
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m stress tests/reliability
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -44,6 +48,15 @@ screenshots: $(VENV)/.installed-test
 # After changing user-visible text: refresh the .ts sources and compile the .qm files.
 translations: $(VENV)/.installed-test
 	$(BIN)/python scripts/translations.py
+
+# Installers (packaging/README.md): the PyInstaller bundle, then dist/*.deb and dist/*.tar.gz.
+# The portable llama.cpp wheel is compiled once into ~/.cache/vigogne-desktop/wheels.
+package:
+	$(PYTHON) packaging/linux/make_deb.py
+
+# The .deb unpacked into a scratch root and run as an end user would (after `make package`).
+package-check:
+	$(PYTHON) packaging/linux/package_check.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info bench/.cache

@@ -7,6 +7,7 @@ import sys
 from . import (
     context_return,
     convert_memory,
+    convert_quantize,
     decode_defaults,
     demo_quality,
     engine_throughput,
@@ -20,9 +21,11 @@ from .report import write_page
 
 BENCHES = {
     "decode": decode_defaults.main,
+    "decode-7b": decode_defaults.main_7b,
     "context": context_return.main,
     "engine": engine_throughput.main,
     "convert": convert_memory.main,
+    "convert-quantize": convert_quantize.main,
     "demo": demo_quality.main,
     "ui": ui_responsiveness.main,
     "fit": fit_accuracy.main,
@@ -32,8 +35,9 @@ BENCHES = {
 
 
 def main() -> None:
-    """`python -m bench [NAME]`: one benchmark (decode, context, engine, convert, demo, ui,
-    fit, startup, history), all of them, or `smoke`: the quick ones at their smallest (CI)."""
+    """`python -m bench [NAME]`: one benchmark (decode, decode-7b, context, engine, convert,
+    convert-quantize, demo, ui, fit, startup, history), all of them, or `smoke`: the quick
+    ones at their smallest (CI)."""
     chosen = sys.argv[1:2] or list(BENCHES)
     sys.argv[1:] = sys.argv[2:]
     if chosen == ["smoke"]:

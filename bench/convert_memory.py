@@ -36,8 +36,10 @@ SHAPE = {"hidden": 4096, "ff": 11008, "heads": 32, "layers": 5, "vocab": 32000}
 OUTTYPES = ["f32", "f16", "bf16", "q8_0"]
 
 
-def synthetic_checkpoint() -> Path:
-    folder = CACHE / "llama2-shaped-f16"
+def synthetic_checkpoint(layers: int = SHAPE["layers"]) -> Path:
+    """The Llama-2-shaped checkpoint with `layers` blocks, built once into the cache."""
+    suffix = "" if layers == SHAPE["layers"] else f"-{layers}l"
+    folder = CACHE / f"llama2-shaped-f16{suffix}"
     if (folder / "config.json").exists():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -49,10 +51,10 @@ def synthetic_checkpoint() -> Path:
     def rand(*shape: int) -> np.ndarray:
         return (rng.standard_normal(shape, dtype=np.float32) * 0.02).astype(np.float16)
 
-    index = {}
-    for shard in range(SHAPE["layers"] + 1):
+    index: dict[str, str] = {}
+    for shard in range(layers + 1):
         tensors: dict[str, np.ndarray] = {}
-        if shard == SHAPE["layers"]:
+        if shard == layers:
             tensors = {
                 "model.embed_tokens.weight": rand(vocab, h),
                 "lm_head.weight": rand(vocab, h),
@@ -67,7 +69,7 @@ def synthetic_checkpoint() -> Path:
             tensors[p + "mlp.down_proj.weight"] = rand(h, ff)
             tensors[p + "input_layernorm.weight"] = np.ones(h, np.float16)
             tensors[p + "post_attention_layernorm.weight"] = np.ones(h, np.float16)
-        name = f"model-{shard + 1:05d}-of-{SHAPE['layers'] + 1:05d}.safetensors"
+        name = f"model-{shard + 1:05d}-of-{layers + 1:05d}.safetensors"
         save_file(tensors, folder / name)
         index |= {t: name for t in tensors}
         del tensors
@@ -81,7 +83,7 @@ def synthetic_checkpoint() -> Path:
                 "intermediate_size": ff,
                 "num_attention_heads": SHAPE["heads"],
                 "num_key_value_heads": SHAPE["heads"],
-                "num_hidden_layers": SHAPE["layers"],
+                "num_hidden_layers": layers,
                 "vocab_size": vocab,
                 "max_position_embeddings": 4096,
                 "rms_norm_eps": 1e-5,

@@ -15,12 +15,15 @@ PAGE = RESULTS.parent / "RESULTS.md"
 # The order a reader wants: what a user feels first.
 ORDER = (
     "decode_defaults",
+    "decode_defaults_7b",
     "context_return",
     "engine_throughput",
     "startup",
     "ui_responsiveness",
     "history_scale",
     "convert_memory",
+    "convert_quantize",
+    "reliability_files",
     "fit_accuracy",
     "demo_quality",
 )

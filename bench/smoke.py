@@ -13,6 +13,7 @@ from . import models, stats
 # The benchmarks CI runs, each with the arguments that make it quick.
 QUICK: dict[str, list[str]] = {
     "decode": ["--pairs", "1", "--tokens", "8"],
+    "decode-7b": ["--pairs", "1", "--tokens", "8"],
     "context": ["--pairs", "1", "--rounds", "1"],
     "engine": ["--pairs", "1", "--tokens", "8"],
     "startup": ["--pairs", "1", "--conversations", "5"],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -12,9 +14,46 @@ from .checkpoint_safetensors import MappedFile, TensorRef
 from .errors import AdapterError
 from .messages import say
 
+# PEFT settings this merge does not apply: with any of them on, W + scale * B @ A would be
+# a different model than the adapter's, so the adapter is refused instead.
+_UNMERGED = {
+    "use_dora": ("la normalisation DoRA", "DoRA's magnitude vector"),
+    "rank_pattern": ("un rang par module", "a rank per module"),
+    "alpha_pattern": ("un alpha par module", "an alpha per module"),
+    "lora_bias": ("des biais LoRA", "LoRA biases"),
+    "modules_to_save": ("des modules entiers à remplacer", "whole modules to replace"),
+}
+
+
+def _refuse_unmerged_settings(config: dict[str, Any]) -> None:
+    for setting, (french, english) in _UNMERGED.items():
+        if config.get(setting):
+            raise AdapterError(
+                say(
+                    f"L'adaptateur utilise « {setting} » ({french}), que la fusion LoRA ne sait "
+                    "pas appliquer : fusionnez-le avec PEFT (merge_and_unload) puis convertissez "
+                    "le modèle fusionné.",
+                    f"The adapter uses “{setting}” ({english}), which the LoRA merge cannot "
+                    "apply: merge it with PEFT (merge_and_unload), then convert the merged model.",
+                )
+            )
+    bias = config.get("bias", "none")
+    if bias not in (None, "none"):
+        raise AdapterError(
+            say(
+                f"L'adaptateur entraîne aussi des biais (« bias » : « {bias} »), que la fusion "
+                "LoRA ne sait pas appliquer : fusionnez-le avec PEFT (merge_and_unload) puis "
+                "convertissez le modèle fusionné.",
+                f"The adapter also trains biases (“bias”: “{bias}”), which the LoRA merge "
+                "cannot apply: merge it with PEFT (merge_and_unload), then convert the merged "
+                "model.",
+            )
+        )
+
 
 class LoraAdapter:
-    """A PEFT LoRA adapter: W' = W + (alpha / r) * B @ A for each targeted weight."""
+    """A PEFT LoRA adapter: W' = W + (alpha / r) * B @ A for each targeted weight
+    (alpha / sqrt(r) with rsLoRA)."""
 
     def __init__(self, folder: Path) -> None:
         config_file = folder / "adapter_config.json"
@@ -38,9 +77,12 @@ class LoraAdapter:
             )
         self._map = MappedFile(file)
         self.refs: dict[str, TensorRef] = {r.name: r for r in weight_refs(file)}
+        _refuse_unmerged_settings(self.config)
         rank = int(self.config.get("r", 0))
         alpha = float(self.config.get("lora_alpha", rank))
-        self.scale = alpha / rank if rank else 0.0
+        # rsLoRA (Kalajdzievski 2023, PEFT's use_rslora) scales by alpha/sqrt(r), not alpha/r.
+        divisor = math.sqrt(rank) if self.config.get("use_rslora") else rank
+        self.scale = alpha / divisor if rank else 0.0
         self.fan_in_fan_out = bool(self.config.get("fan_in_fan_out", False))
         self.base_model = str(self.config.get("base_model_name_or_path") or "")
         # "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight" -> base weight name

@@ -17,6 +17,7 @@ from __future__ import annotations
 import pickle
 import struct
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -55,18 +56,59 @@ _TORCH_DTYPES = {
 }
 
 
+def _unsafe(origin: str, what: str) -> UnsafeCheckpoint:
+    shown = _shown(what)
+    return UnsafeCheckpoint(
+        say(
+            f"« {origin} » demande d'exécuter {shown} au chargement : ce n'est pas un simple "
+            "fichier de poids, il est donc refusé (utilisez une version safetensors du modèle).",
+            f"“{origin}” asks to run {shown} when loaded: it is not a plain weights file, so it "
+            "is refused (use a safetensors version of the model).",
+        )
+    )
+
+
+def _shown(text: str) -> str:
+    """A name from the pickle as a message may quote it: short, on one line."""
+    printable = "".join(c if c.isprintable() else "?" for c in text[:80])
+    return printable + ("…" if len(text) > 80 else "")
+
+
+class _Sealed:
+    """Pickle's BUILD opcode sets attributes on whatever object it is given (ours too):
+    anything the unpickler hands out refuses it, so a pickle cannot rewrite a tensor's
+    checked shape, nor our functions, after the fact."""
+
+    __slots__ = ()
+
+    def __setstate__(self, state: object) -> None:
+        raise _unsafe("data.pkl", "BUILD")
+
+
 @dataclass
-class _Storage:
+class _Storage(_Sealed):
     dtype: str
     key: str
 
 
 @dataclass
-class _PickledTensor:
+class _PickledTensor(_Sealed):
     storage: _Storage
     storage_offset: int
     shape: tuple[int, ...]
     stride: tuple[int, ...]
+
+
+class _Call(_Sealed):
+    """One of the functions below, as the unpickler hands it out: callable, not writable."""
+
+    __slots__ = ("_function",)
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self._function = function
+
+    def __call__(self, *args: Any) -> Any:
+        return self._function(*args)
 
 
 def _rebuild_tensor(
@@ -84,16 +126,21 @@ def _rebuild_parameter(data: _PickledTensor, *_ignored: Any) -> _PickledTensor:
 
 
 class _StateDict(dict[str, Any]):
-    """torch.save pickles an OrderedDict with a `_metadata` attribute: accept attributes."""
+    """torch.save pickles an OrderedDict with a `_metadata` attribute (a dict of versions,
+    not needed here): that state is taken and dropped, so no attribute is ever set."""
+
+    def __setstate__(self, state: object) -> None:
+        if not isinstance(state, dict):
+            raise _unsafe("data.pkl", "BUILD")
 
 
 class _TensorUnpickler(pickle.Unpickler):
     """Rebuilds tensors from a torch.save pickle; refuses anything else it is asked to call."""
 
     _ALLOWED: dict[tuple[str, str], Any] = {
-        ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
-        ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
-        ("collections", "OrderedDict"): _StateDict,
+        ("torch._utils", "_rebuild_tensor_v2"): _Call(_rebuild_tensor),
+        ("torch._utils", "_rebuild_parameter"): _Call(_rebuild_parameter),
+        ("collections", "OrderedDict"): _Call(_StateDict),
     }
 
     def __init__(self, file: IO[bytes], origin: str) -> None:
@@ -107,15 +154,7 @@ class _TensorUnpickler(pickle.Unpickler):
             return _TORCH_STORAGES[name]
         if module == "torch" and name in _TORCH_DTYPES:
             return _TORCH_DTYPES[name]
-        raise UnsafeCheckpoint(
-            say(
-                f"« {self._origin} » demande d'exécuter {module}.{name} au chargement : ce n'est "
-                "pas un simple fichier de poids, il est donc refusé (utilisez une version "
-                "safetensors du modèle).",
-                f"“{self._origin}” asks to run {module}.{name} when loaded: it is not a plain "
-                "weights file, so it is refused (use a safetensors version of the model).",
-            )
-        )
+        raise _unsafe(self._origin, f"{module}.{name}")
 
     def persistent_load(self, pid: Any) -> _Storage:
         # ('storage', storage type or dtype name, key, location, numel)

@@ -226,16 +226,36 @@ def _strftime_now(fmt: str) -> str:
     return datetime.now().strftime(fmt)
 
 
+# The largest string or list one `*` of a template may build, and the largest power `**` takes.
+MAX_BUILT = 1_000_000
+MAX_EXPONENT = 1024
+
+
 @functools.cache
 def _environment() -> ImmutableSandboxedEnvironment:
     """The same settings, extension and helpers as transformers and llama-cpp-python, so a
     template read from any GGUF renders alike in all three. Made on first use: importing
     jinja2 costs the app's start about 50 ms, and the window paints before any prompt."""
+    from jinja2.exceptions import SecurityError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = ImmutableSandboxedEnvironment(
-        trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"]
-    )
+    class Bounded(ImmutableSandboxedEnvironment):
+        """The sandbox, and no `'x' * 10**10` or `9 ** 10**9`: one operation of a template
+        from a file could otherwise take all the memory or CPU before any time limit acts."""
+
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "*":
+                for items, times in ((left, right), (right, left)):
+                    sized = isinstance(items, str | list | tuple) and isinstance(times, int)
+                    if sized and len(items) * times > MAX_BUILT:
+                        raise SecurityError("a template built a value too large")
+            if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
+                raise SecurityError("a template raised a number to too large a power")
+            return super().call_binop(context, operator, left, right)
+
+    env = Bounded(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
     env.filters["tojson"] = _tojson
     env.globals["strftime_now"] = _strftime_now
     return env

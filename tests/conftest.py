@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests never write into the keyring of the desktop they run on (test_keyring.py sets its own).
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 from converters.synthetic import TINY, write_random_llama  # noqa: E402
 from vigogne_desktop.core import LocalEngine  # noqa: E402

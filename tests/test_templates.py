@@ -146,11 +146,21 @@ def test_roles_must_alternate() -> None:
         "{{ ''.__class__.__mro__[1].__subclasses__() }}",
         "{{ messages.__class__.__init__.__globals__ }}",
         "{% set x = messages.append({'role': 'x'}) %}{{ x }}",
+        # One operation that would take all the memory, or the CPU for hours.
+        "{{ 'x' * 10**10 }}",
+        "{{ [0] * 10**9 }}",
+        "{{ 10**9 * 'ab' }}",
+        "{{ 9 ** (10**9) }}",  # Jinja's ** groups from the left: 9 ** 10**9 is (9**10)**9
     ],
 )
 def test_templates_from_files_run_sandboxed(hostile: str) -> None:
     with pytest.raises(PromptTemplateError):
         render(hostile, [{"role": "user", "content": "Salut"}], bos_token="", eos_token="</s>")
+
+
+def test_ordinary_repetition_and_powers_still_render() -> None:
+    text = render("{{ '=' * 3 }}{{ 2 ** 10 }}{{ 2 * 3 }}", [], bos_token="", eos_token="")
+    assert text == "===10246"
 
 
 def test_broken_template_is_a_clear_error() -> None:

@@ -1581,6 +1581,10 @@
         <translation>Rechercher dans les conversations</translation>
     </message>
     <message>
+        <source>In messages, a word of one or two letters is found whole: type on to find the words it begins.</source>
+        <translation>Dans les messages, un mot d&apos;une ou deux lettres est cherché entier : tapez la suite pour trouver les mots qui commencent ainsi.</translation>
+    </message>
+    <message>
         <source>Conversations</source>
         <translation>Conversations</translation>
     </message>

@@ -20,17 +20,20 @@ from converters.messages import say
 
 from . import discovery
 from .discovery import GPT4ALL, HF_CACHE, LM_STUDIO, OLLAMA
-from .errors import ModelFileError
+from .errors import ModelFileError, ModelLoadError
+from .gguf_header import VERSIONS, DamagedGguf, TruncatedGguf, read_header
 
 if TYPE_CHECKING:  # gguf brings numpy: imported where a file is read, not by the window's start
     import gguf
 
 GGUF_MAGIC = b"GGUF"
+_NEWEST_PLAUSIBLE_VERSION = 255
 _HEADER = struct.Struct("<4sIQQ")  # magic, version, tensor count, metadata count
 
 
 def quick_check(path: str | os.PathLike[str]) -> Path:
-    """Raise ModelFileError unless `path` is a readable file that starts like a GGUF."""
+    """Raise ModelFileError unless `path` is a readable GGUF whose layout is sound (a header
+    read, milliseconds): a damaged one raises DamagedModelFile, before llama.cpp sees it."""
     file = Path(path)
     if not file.exists():
         raise ModelFileError(
@@ -67,7 +70,18 @@ def quick_check(path: str | os.PathLike[str]) -> Path:
             )
         )
     _, version, _, _ = _HEADER.unpack(header)
-    if version not in (2, 3):
+    if version < min(VERSIONS):
+        raise ModelFileError(
+            say(
+                f"« {file.name} » est un GGUF de version {version}, un ancien format que llama.cpp "
+                "ne lit plus : téléchargez ou convertissez à nouveau le modèle.",
+                f"“{file.name}” is a version {version} GGUF, an old format llama.cpp no longer "
+                "reads: download or convert the model again.",
+            )
+        )
+    # A newer format is a small number; random bytes after "GGUF" (or a big-endian file)
+    # read as a huge one, which no update would read: those are damaged files.
+    if max(VERSIONS) < version <= _NEWEST_PLAUSIBLE_VERSION:
         raise ModelFileError(
             say(
                 f"« {file.name} » est un GGUF de version {version}, que cette version de "
@@ -76,7 +90,26 @@ def quick_check(path: str | os.PathLike[str]) -> Path:
                 "cannot read: update the app.",
             )
         )
+    _check_structure(file)
     return file
+
+
+class DamagedModelFile(ModelFileError, ModelLoadError):
+    """A file refused before llama.cpp sees it, because its layout is broken: a bad file
+    (ModelFileError) and a failed load (ModelLoadError) to whoever catches either."""
+
+
+def _check_structure(file: Path) -> None:
+    """Every count, length, shape and offset of the header bounded by the file, so that
+    llama.cpp is never handed a file it would read out of bounds."""
+    try:
+        read_header(file)
+    except TruncatedGguf as exc:
+        raise DamagedModelFile(_truncated(file, exc.size, exc.expected)) from exc
+    except DamagedGguf as exc:
+        raise DamagedModelFile(_damaged_because(file, exc)) from exc
+    except (ValueError, OSError) as exc:  # mmap refusing the file, a read error
+        raise DamagedModelFile(_damaged(file).args[0]) from exc
 
 
 # -- the metadata of one file --------------------------------------------------------------
@@ -120,16 +153,26 @@ def _damaged(file: Path) -> ModelFileError:
     )
 
 
+def _damaged_because(file: Path, damage: DamagedGguf) -> str:
+    return say(
+        f"« {file.name} » est endommagé ({damage.french}) : téléchargez-le ou convertissez-le "
+        "à nouveau.",
+        f"“{file.name}” is damaged ({damage.english}): download or convert it again.",
+    )
+
+
 def _truncation(file: Path, reader: gguf.GGUFReader) -> str | None:
     size = file.stat().st_size
     end = max((t.data_offset + int(t.n_bytes) for t in reader.tensors), default=0)
-    if end <= size:
-        return None
+    return _truncated(file, size, end) if end > size else None
+
+
+def _truncated(file: Path, size: int, end: int) -> str:
     return say(
-        f"« {file.name} » est tronqué ({size} octets sur {end} attendus) : le "
+        f"« {file.name} » est endommagé (tronqué : {size} octets sur {end} attendus) : le "
         "téléchargement ou la conversion n'est pas allé au bout ; recommencez-le.",
-        f"“{file.name}” is truncated ({size} bytes of {end} expected): the download or "
-        "conversion did not finish; do it again.",
+        f"“{file.name}” is damaged (truncated: {size} bytes of {end} expected): the download "
+        "or conversion did not finish; do it again.",
     )
 
 
@@ -183,11 +226,8 @@ def read_model(
     path: str | os.PathLike[str], *, source: str = IMPORTED, name: str | None = None
 ) -> LocalModel:
     """A GGUF's metadata, or ModelFileError with one sentence if it cannot be used."""
-    file = quick_check(path)
+    file = quick_check(path)  # the layout checked: the data lies inside the file
     reader = _reader(file)
-    problem = _truncation(file, reader)
-    if problem:
-        raise ModelFileError(problem)
     try:
         architecture = _text(reader, "general.architecture")
         written = _text(reader, "general.name")

@@ -10,9 +10,12 @@ the formats through the core, never through `converters` itself.
 from __future__ import annotations
 
 import math
+import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from converters.messages import say
@@ -65,9 +68,14 @@ def format_for_file(
         forced,
         file_template=metadata.get("tokenizer.chat_template"),
         file_format=metadata.get(FORMAT_KEY),
-        model_name=f"{metadata.get('general.name', '')} {Path(path).name}",
+        model_name=_model_name(metadata, path),
         fallback=fallback,
     )
+
+
+def _model_name(metadata: Mapping[str, str], path: str | Path) -> str:
+    # The model table is matched on the name the file gives and on the file's own name.
+    return f"{metadata.get('general.name', '')} {Path(path).name}"
 
 
 @dataclass(frozen=True)
@@ -94,16 +102,120 @@ class Prompt:
     stop: tuple[str, ...]
 
 
+# A chat template read from a file is someone else's code. Jinja's sandbox keeps it from
+# Python's internals, but not from looping for ever (nested `range(100000)` loops): its
+# rendering gets this long, counted on the lines of the compiled template, which run in
+# Python, so the check holds on every system (an alarm signal would not on Windows).
+FILE_TEMPLATE_SECONDS = 0.5
+
+
+class _TemplateTooSlow(Exception):
+    """The file's template ran past FILE_TEMPLATE_SECONDS."""
+
+
+def _within_deadline(seconds: float, render_prompt: Callable[[], str]) -> str:
+    deadline = time.monotonic() + seconds
+
+    def in_template(frame: FrameType, event: str, arg: object) -> Any:
+        if time.monotonic() > deadline:
+            raise _TemplateTooSlow
+        return in_template
+
+    def on_call(frame: FrameType, event: str, arg: object) -> Any:
+        # Jinja names the code it compiles from a string "<template>": only it is watched.
+        return in_template if frame.f_code.co_filename == "<template>" else None
+
+    previous = sys.gettrace()
+    sys.settrace(on_call)
+    try:
+        return render_prompt()
+    finally:
+        sys.settrace(previous)
+
+
 def build_prompt(
     choice: FormatChoice, messages: Sequence[Message], special: SpecialTokens
 ) -> Prompt:
-    """The prompt text for these messages (generation prompt included) and its stops."""
+    """The prompt text for these messages (generation prompt included) and its stops.
+
+    A file's template that fails in any way (refused by the sandbox, too slow, a Python
+    error of its own) raises PromptFormatError, like a bad one of ours.
+    """
+
+    def render_prompt() -> str:
+        return render(choice.template, messages, bos_token=special.bos, eos_token=special.eos)
+
     try:
-        text = render(choice.template, messages, bos_token=special.bos, eos_token=special.eos)
+        if choice.name != FILE_TEMPLATE:
+            text = render_prompt()
+        else:
+            text = _within_deadline(FILE_TEMPLATE_SECONDS, render_prompt)
     except PromptTemplateError as exc:
         raise PromptFormatError(str(exc)) from exc
+    except Exception as exc:
+        if choice.name != FILE_TEMPLATE:
+            raise  # ours are tested: anything else is a bug to see, not a file to set aside
+        raise PromptFormatError(
+            say(
+                f"Le modèle de prompt du fichier a échoué ({type(exc).__name__}) : "
+                "choisissez un format de prompt dans les réglages.",
+                f"The file's prompt template failed ({type(exc).__name__}): choose a prompt "
+                "format in the settings.",
+            )
+        ) from exc
     stop = tuple(dict.fromkeys(s for s in (special.eos, *choice.stop) if s))
     return Prompt(text, stop)
+
+
+# What a file's template must render before the app prompts with it: a first question,
+# and a conversation with its system message and a second round.
+_TRIAL_CONVERSATIONS: tuple[tuple[Message, ...], ...] = (
+    ({"role": "user", "content": "Bonjour"},),
+    (
+        {"role": "system", "content": "Vous êtes Vigogne."},
+        {"role": "user", "content": "Bonjour"},
+        {"role": "assistant", "content": "Bonjour !"},
+        {"role": "user", "content": "Ça va ?"},
+    ),
+)
+
+
+def format_for_loaded_file(
+    forced: str | None,
+    metadata: Mapping[str, str],
+    path: str | Path,
+    special: SpecialTokens,
+    fallback: str = DEFAULT_FORMAT,
+) -> tuple[FormatChoice, FormatChoice, str]:
+    """(the format to prompt with, the one to fall back on, one sentence if it already did).
+
+    A chat template read from the file is tried on sample conversations first: one that
+    fails (reaching for Python's internals, looping, erring) is set aside for the Vigogne
+    format of the model table (or `fallback`), and the sentence says so, once.
+    """
+    choice = format_for_file(forced, metadata, path, fallback)
+    spare = resolve_format(None, model_name=_model_name(metadata, path), fallback=fallback)
+    if choice.name != FILE_TEMPLATE:
+        return choice, spare, ""
+    try:
+        for conversation in _TRIAL_CONVERSATIONS:
+            build_prompt(choice, conversation, special)
+    except PromptFormatError:
+        return spare, spare, template_set_aside(Path(path).name, spare)
+    return choice, spare, ""
+
+
+def template_set_aside(file_name: str, spare: FormatChoice) -> str:
+    """The one sentence saying a file's chat template was set aside for `spare`."""
+    return say(
+        f"Le modèle de conversation (chat template) de « {file_name} » n'a pas pu servir "
+        "(il tente d'atteindre les rouages internes de Python, boucle ou échoue) : le format "
+        f"Vigogne « {spare.name} » le remplace ; choisissez-en un autre dans les réglages si "
+        "besoin.",
+        f"The chat template in “{file_name}” could not be used (it reaches for Python's "
+        f"internals, loops or fails): the Vigogne format “{spare.name}” replaces it; choose "
+        "another in the settings if needed.",
+    )
 
 
 def reply_budget(n_ctx: int, max_tokens: int | None) -> int:

@@ -1,12 +1,15 @@
 """RemoteEngine: any OpenAI-compatible server (vLLM, TGI, llama-server, Ollama, LM Studio).
 
 The server applies its own chat template; the app still trims history to the server's
-context the way the local engine does, on an estimate of the tokens (prompts.py).
+context the way the local engine does, on an estimate of the tokens (prompts.py). Replies
+arrive as server-sent events, read by httpx-sse.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -14,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from httpx_sse import ServerSentEvent, SSEError, connect_sse
 
 from converters.messages import say
 
@@ -34,6 +38,68 @@ from .protocol import (
 # `max_model_len`): the local engine's default, which llama-server, Ollama (2048 or
 # more) and LM Studio all reach or exceed in their defaults.
 DEFAULT_N_CTX = 4096
+
+
+class _Call:
+    """One reply being streamed, and the connection it arrives on.
+
+    A cancel shuts the socket down at once: the reading thread, blocked until the server's
+    next line (which may never come), wakes on the end of the stream, and the server sees
+    the connection close and stops generating. Closing the socket from another thread
+    would not wake a blocked read.
+    """
+
+    def __init__(self) -> None:
+        self.reply = ReplyStream()
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+
+    def attach(self, response: httpx.Response) -> None:
+        stream = response.extensions.get("network_stream")
+        found = stream.get_extra_info("socket") if stream is not None else None
+        with self._lock:
+            self._socket = found if isinstance(found, socket.socket) else None
+        if self.reply.cancelled.is_set():
+            self.hang_up()
+
+    def detach(self) -> None:
+        # Once the reply is over the connection may serve the next request: leave it be.
+        with self._lock:
+            self._socket = None
+
+    def cancel(self) -> None:
+        self.reply.cancel()
+        self.hang_up()
+
+    def hang_up(self) -> None:
+        with self._lock:
+            connection = self._socket
+            if connection is not None:
+                with contextlib.suppress(OSError):  # already closed by the server
+                    connection.shutdown(socket.SHUT_RDWR)
+
+
+def _server_error(event: ServerSentEvent) -> str | None:
+    """The message of an error a server reports mid-stream, if this event is one.
+
+    llama-server and OpenAI send `{"error": {"message": …}}`, TGI `{"error": "…"}` (some
+    versions under `event: error`), older vLLM `{"object": "error", "message": …}`.
+    """
+    try:
+        data = json.loads(event.data)
+    except ValueError:
+        data = event.data
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, dict):
+            return str(error.get("message") or error)
+        if error:
+            return str(error)
+        if data.get("object") == "error":
+            return str(data.get("message") or data)
+    if event.event == "error":
+        return str(data or "error")
+    return None
 
 
 def normalise_base_url(url: str) -> str:
@@ -81,7 +147,7 @@ class RemoteEngine:
             headers=headers,
             timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
         )
-        self._current: ReplyStream | None = None
+        self._current: _Call | None = None
 
     def _explain(self, exc: Exception) -> errors.RemoteError:
         where = self.base_url
@@ -198,8 +264,8 @@ class RemoteEngine:
         rounds, and carries 0 prompt tokens since only the server can count them.
         """
         params = params or SamplingParams()
-        reply = ReplyStream()
-        self._current = reply
+        call = _Call()
+        self._current = call
         try:
             model = self.model_name()
             n_ctx = self.context_size()
@@ -223,54 +289,61 @@ class RemoteEngine:
         if params.stop:
             body["stop"] = list(params.stop)
         thread = threading.Thread(
-            target=self._stream, args=(body, reply, fitted.dropped_rounds), daemon=True
+            target=self._stream, args=(body, call, fitted.dropped_rounds), daemon=True
         )
         thread.start()
         try:
-            yield from reply.events()
+            yield from call.reply.events()
         finally:
-            reply.cancelled.set()
-            if self._current is reply:
+            call.cancel()  # the caller stopped reading: so does the connection
+            if self._current is call:
                 self._current = None
 
-    def _stream(self, body: dict[str, Any], reply: ReplyStream, dropped_rounds: int) -> None:
+    def _stream(self, body: dict[str, Any], call: _Call, dropped_rounds: int) -> None:
+        reply = call.reply
         started = time.perf_counter()
         first: float | None = None
         chunks = prompt_tokens = 0
         completion_tokens: int | None = None
         finish: str | None = None  # stays None if the stream ends without an end
         try:
-            with self._client.stream(
-                "POST", f"{self.base_url}/chat/completions", json=body
-            ) as response:
-                response.raise_for_status()
-                reply.put(ChatStarted(0, dropped_rounds))
-                for line in response.iter_lines():
-                    if reply.cancelled.is_set():
-                        finish = "cancelled"
-                        break  # leaving the block closes the connection: the server stops
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        finish = finish or "stop"
-                        break
-                    chunk = json.loads(data)
-                    usage = chunk.get("usage")
-                    if usage:
-                        prompt_tokens = usage.get("prompt_tokens", 0)
-                        completion_tokens = usage.get("completion_tokens")
-                    for choice in chunk.get("choices", []):
-                        text = (choice.get("delta") or {}).get("content")
-                        if text:
-                            chunks += 1
-                            first = first or time.perf_counter()
-                            reply.put(TextChunk(text))
-                        finish = choice.get("finish_reason") or finish
+            with connect_sse(
+                self._client, "POST", f"{self.base_url}/chat/completions", json=body
+            ) as source:
+                call.attach(source.response)
+                try:
+                    source.response.raise_for_status()
+                    reply.put(ChatStarted(0, dropped_rounds))
+                    for event in source.iter_sse():
+                        if reply.cancelled.is_set():
+                            break  # a cancel that came between two events
+                        if event.data == "[DONE]":
+                            finish = finish or "stop"
+                            break
+                        error = _server_error(event)
+                        if error is not None:
+                            reply.put(ChatFailed(self._failed_midway(error)))
+                            return
+                        chunk = event.json()
+                        usage = chunk.get("usage")
+                        if usage:
+                            prompt_tokens = usage.get("prompt_tokens", 0)
+                            completion_tokens = usage.get("completion_tokens")
+                        for choice in chunk.get("choices", []):
+                            text = (choice.get("delta") or {}).get("content")
+                            if text:
+                                chunks += 1
+                                first = first or time.perf_counter()
+                                reply.put(TextChunk(text))
+                            finish = choice.get("finish_reason") or finish
+                finally:
+                    call.detach()
         except httpx.HTTPError as exc:
-            reply.put(ChatFailed(str(self._explain(exc))))
-            return
-        except ValueError:
+            # A connection the cancel cut ends the reading as a broken stream would.
+            if not reply.cancelled.is_set():
+                reply.put(ChatFailed(str(self._explain(exc))))
+                return
+        except (ValueError, AttributeError, SSEError):
             reply.put(
                 ChatFailed(
                     say(
@@ -282,6 +355,8 @@ class RemoteEngine:
                 )
             )
             return
+        if reply.cancelled.is_set():
+            finish = "cancelled"
         if finish is None:
             # llama_cpp.server, for one, answers 200 and then closes the stream when the
             # prompt overflows its context: an empty reply must not pass for a finished one.
@@ -302,6 +377,15 @@ class RemoteEngine:
         tokens = completion_tokens if completion_tokens is not None else chunks
         speed = (tokens - 1) / (ended - first) if first and tokens > 1 and ended > first else 0.0
         reply.put(ChatFinished(finish, prompt_tokens, tokens, speed, (first or ended) - started))
+
+    def _failed_midway(self, error: str) -> str:
+        shown = error if len(error) <= 200 else error[:200] + "…"
+        return say(
+            f"Le serveur {self.base_url} a signalé une erreur en cours de réponse "
+            f"(« {shown} ») : réessayez, ou consultez ses journaux.",
+            f"The server {self.base_url} reported an error during the reply (“{shown}”): "
+            "try again, or read its logs.",
+        )
 
     def cancel(self) -> None:
         if self._current is not None:

@@ -18,6 +18,7 @@ from platformdirs import user_data_dir
 from converters.messages import set_language as set_language  # the window sets it here
 from converters.templates import SYSTEM_CHAT_V2
 
+from . import keys
 from .files import write_atomically
 from .protocol import LoadSettings, SamplingParams
 
@@ -51,6 +52,12 @@ class Endpoint:
     base_url: str
     api_key: str = ""
     model: str = ""
+    # The key is kept in the system keyring (keys.py), not in the settings file.
+    key_in_keyring: bool = False
+
+    @property
+    def keyring_entry(self) -> str:
+        return f"{self.name} ({self.base_url})"
 
 
 @dataclass
@@ -132,11 +139,48 @@ class AppSettings:
             result.show_sidebar = raw.get("show_sidebar") is not False
             result.show_settings_panel = raw.get("show_settings_panel") is not False
         result.context_cache_mb = _megabytes(raw.get("context_cache_mb"))
+        for endpoint in result.endpoints:
+            if endpoint.key_in_keyring:
+                endpoint.api_key = keys.fetch(endpoint.keyring_entry) or ""
+        plain = any(e.api_key and not e.key_in_keyring for e in result.endpoints)
+        if plain and keys.available():
+            # Keys saved in plain text (before the keyring, or on a machine that had none)
+            # go into the keyring as soon as there is one, and out of the file.
+            result.save(folder)
         return result
 
     def save(self, folder: Path | None = None) -> None:
-        text = json.dumps(asdict(self), indent=2, ensure_ascii=False)
-        write_atomically((folder or data_dir()) / SETTINGS_FILE, text)
+        """Write the settings; API keys go to the system keyring where there is one."""
+        path = (folder or data_dir()) / SETTINGS_FILE
+        saved = asdict(self)
+        kept: set[str] = set()
+        for endpoint, written in zip(self.endpoints, saved["endpoints"], strict=True):
+            if endpoint.api_key and keys.store(endpoint.keyring_entry, endpoint.api_key):
+                endpoint.key_in_keyring = True
+            elif endpoint.api_key:
+                endpoint.key_in_keyring = False  # no keyring took it: the file keeps it
+            if endpoint.key_in_keyring:
+                kept.add(endpoint.keyring_entry)
+                written.update(api_key="", key_in_keyring=True)
+            else:
+                written["key_in_keyring"] = False
+        before = AppSettings._keyring_entries(path)
+        write_atomically(path, json.dumps(saved, indent=2, ensure_ascii=False))
+        for entry in before - kept:
+            keys.forget(entry)  # the server was removed
+
+    @staticmethod
+    def _keyring_entries(path: Path) -> set[str]:
+        """The keyring entries the settings file at `path` refers to."""
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return {
+                Endpoint(**e).keyring_entry
+                for e in raw.get("endpoints", [])
+                if e.get("key_in_keyring")
+            }
+        except (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError):
+            return set()
 
 
 def _megabytes(value: object) -> int | None:

@@ -15,7 +15,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, BinaryIO, TypeVar
 
 import gguf
@@ -26,17 +26,27 @@ from converters.messages import say
 from converters.templates import MAX_ROUNDS_KEY
 
 from .context_size import context_for
-from .errors import EngineNotReady, GenerationError, ModelLoadError, VigogneError
+from .errors import (
+    EngineNotReady,
+    GenerationError,
+    ModelLoadError,
+    PromptFormatError,
+    VigogneError,
+)
 from .hardware import default_threads
 from .kv_cache import ContextCache, default_budget_bytes
 from .library import diagnose, quick_check
 from .prompts import (
     AUTO,
+    FILE_TEMPLATE,
+    ContextOverflow,
+    FittedConversation,
     FormatChoice,
+    Prompt,
     SpecialTokens,
     build_prompt,
     fit_messages,
-    format_for_file,
+    format_for_loaded_file,
     last_rounds,
     reply_budget,
     resolve_format,
@@ -116,6 +126,38 @@ def load_with_offload_fallback(
     return model, 0, cpu_only
 
 
+class _FileTemplateNotCompiled:
+    """Stands in for llama-cpp-python's Jinja2ChatFormatter while the worker loads a model.
+
+    Llama() compiles every chat template of the file into a chat handler, which only its
+    create_chat_completion calls; the worker never does (prompts.build_prompt renders them,
+    sandboxed, with a fallback). A template that does not even compile would otherwise fail
+    the load itself.
+    """
+
+    def __init__(self, **_template: Any) -> None:
+        pass
+
+    def to_chat_handler(self) -> Callable[..., Any]:
+        return self._unused
+
+    @staticmethod
+    def _unused(**_request: Any) -> Any:
+        raise NotImplementedError("the worker renders prompts with prompts.build_prompt")
+
+
+@contextlib.contextmanager
+def _file_templates_not_compiled() -> Iterator[None]:
+    from llama_cpp import llama_chat_format
+
+    compiled = llama_chat_format.Jinja2ChatFormatter
+    llama_chat_format.Jinja2ChatFormatter = _FileTemplateNotCompiled  # type: ignore[misc,assignment]
+    try:
+        yield
+    finally:
+        llama_chat_format.Jinja2ChatFormatter = compiled  # type: ignore[misc]
+
+
 class Worker:
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
@@ -124,6 +166,8 @@ class Worker:
         self._lock = threading.Lock()
         self._llm: Any = None
         self._format: FormatChoice | None = None
+        # The model table's format, for when the file's own template fails mid-conversation.
+        self._spare: FormatChoice | None = None
         self._special = SpecialTokens("", "")
         self._max_rounds = 0  # 0: the model takes any number of rounds
         self._loaded: LoadRequest | None = None  # what the model in memory was loaded from
@@ -183,7 +227,7 @@ class Worker:
             self._llm.close()
             self._llm = None
             self._contexts = ContextCache(0)
-            self._format = None
+            self._format = self._spare = None
             self._loaded = None
 
     def load(self, request: LoadRequest) -> ModelInfo:
@@ -225,7 +269,8 @@ class Worker:
             )
 
         try:
-            llm, gpu_layers, note = load_with_offload_fallback(load_with, requested_layers)
+            with _file_templates_not_compiled():
+                llm, gpu_layers, note = load_with_offload_fallback(load_with, requested_layers)
         except (ValueError, RuntimeError) as exc:
             reason = diagnose(path) or (
                 say(
@@ -240,8 +285,10 @@ class Worker:
             raise ModelLoadError(reason) from exc
         load_seconds = time.perf_counter() - started
         metadata: dict[str, str] = dict(llm.metadata)
-        choice = format_for_file(settings.prompt_format, metadata, path, settings.default_format)
         self._special = SpecialTokens.of(llm)
+        choice, self._spare, set_aside = format_for_loaded_file(
+            settings.prompt_format, metadata, path, self._special, settings.default_format
+        )
         self._max_rounds = int(metadata.get(MAX_ROUNDS_KEY, "0") or 0)
         self._llm, self._format, self._loaded = llm, choice, request
         budget = settings.context_cache_mb
@@ -266,7 +313,7 @@ class Worker:
             metadata={k: v for k, v in metadata.items() if len(v) < 4096},
             gpu_layers=gpu_layers,
             threads=int(llm.context_params.n_threads),
-            load_note=" ".join(n for n in (context_note, note) if n),
+            load_note=" ".join(n for n in (context_note, note, set_aside) if n),
         )
 
     def _require_model(self) -> Any:
@@ -287,6 +334,16 @@ class Worker:
         """The tokens llama.cpp reads for these messages: counted and generated alike."""
         return self.tokenize(build_prompt(choice, messages, self._special).text)
 
+    def fit(
+        self, choice: FormatChoice, messages: list[Message], reply_tokens: int
+    ) -> tuple[FittedConversation, Prompt]:
+        """The conversation fitted to the context, and its prompt, in `choice`'s format."""
+        llm = self._require_model()
+        fitted = fit_messages(
+            messages, lambda m: len(self.prompt_tokens(choice, m)), llm.n_ctx(), reply_tokens
+        )
+        return fitted, build_prompt(choice, fitted.messages, self._special)
+
     def chat(self, rid: str, request: ChatRequest) -> None:
         llm = self._require_model()
         assert self._format is not None
@@ -295,13 +352,18 @@ class Worker:
         received = time.perf_counter()
         n_ctx = llm.n_ctx()
         messages, limited = last_rounds(request.messages, self._max_rounds)
-        fitted = fit_messages(
-            messages,
-            lambda m: len(self.prompt_tokens(choice, m)),
-            n_ctx,
-            reply_budget(n_ctx, params.max_tokens),
-        )
-        prompt = build_prompt(choice, fitted.messages, self._special)
+        reply_tokens = reply_budget(n_ctx, params.max_tokens)
+        try:
+            fitted, prompt = self.fit(choice, messages, reply_tokens)
+        except ContextOverflow:
+            raise
+        except PromptFormatError:
+            # The file's template passed its trial at load but fails on this conversation:
+            # the model table's format takes over for as long as the model stays loaded.
+            if choice is not self._format or choice.name != FILE_TEMPLATE or not self._spare:
+                raise
+            self._format = choice = self._spare
+            fitted, prompt = self.fit(choice, messages, reply_tokens)
         tokens = self.tokenize(prompt.text)
         restored = self._contexts.before(llm, tokens)
         self.emit(

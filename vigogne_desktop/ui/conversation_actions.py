@@ -14,7 +14,16 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..core.errors import VigogneError
-from ..core.history import History, Message, SearchHit, read_json, write_json, write_text
+from ..core.history import (
+    History,
+    Message,
+    Searcher,
+    SearchHit,
+    SearchInterrupted,
+    read_json,
+    write_json,
+    write_text,
+)
 from ..core.history_writer import HistoryWriter
 from ..core.settings import ConversationSettings
 from .background import run_in_background
@@ -54,6 +63,7 @@ class ConversationActions(QObject):
         self.messages = messages
         self._open_token = 0
         self._search_token = 0
+        self._searcher: Searcher | None = None  # one reader for every search, opened at the first
         self._pending_hit: int | None = None
         self._deleted: int | None = None
         # Settings edited and not yet handed to the writer, with their conversation.
@@ -133,21 +143,34 @@ class ConversationActions(QObject):
         self.changed.emit()
 
     def search(self, text: str) -> None:
+        """Search on the thread pool; the search still running, if any, stops (the user typed
+        on) and ends with no result, the newest one shows its hits."""
         if not text:
             return
+        if self._searcher is None:
+            try:
+                self._searcher = Searcher(self.history.path)
+            except VigogneError as exc:
+                self.status.emit(str(exc))
+                return
         self._search_token += 1
-        token, path = self._search_token, self.history.path
+        token, searcher = self._search_token, self._searcher
+        searcher.interrupt()
 
-        def find() -> tuple[int, list[SearchHit]]:
+        def find() -> tuple[int, list[SearchHit] | None]:
             self.writer.flush()
-            with History(path) as reader:
-                return token, reader.search(text)
+            if token != self._search_token:
+                return token, None  # typed on meanwhile: a newer search is on its way
+            try:
+                return token, searcher.find(text)
+            except SearchInterrupted:
+                return token, None
 
         run_in_background(self, find, self._on_found, self._say)
 
-    def _on_found(self, result: tuple[int, list[SearchHit]]) -> None:
+    def _on_found(self, result: tuple[int, list[SearchHit] | None]) -> None:
         token, hits = result
-        if token == self._search_token:
+        if hits is not None and token == self._search_token:
             self.hits.emit(hits)
 
     def open_hit(self, cid: int, mid: int | None) -> None:
@@ -269,5 +292,8 @@ class ConversationActions(QObject):
         return True
 
     def close(self) -> None:
-        """The window closes: the settings being edited go to the writer (the window closes it)."""
+        """The window closes: the settings being edited go to the writer (the window closes it),
+        the search still running stops."""
         self.save_settings()
+        if self._searcher is not None:
+            self._searcher.close()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core import keys
 from ..core.settings import LOCAL, AppSettings, Endpoint, ModelPreset
 
 # The choices for the memory kept for recent conversations.
@@ -205,6 +206,11 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Name"), self.endpoint_name)
         form.addRow(self.tr("Address"), self.endpoint_url)
         form.addRow(self.tr("API key"), self.endpoint_key)
+        # Said once, where a key is typed: on a machine with no keyring, keys stay in the file.
+        self.keyring_notice = QLabel(keys.notice())
+        self.keyring_notice.setWordWrap(True)
+        self.keyring_notice.setVisible(bool(self.keyring_notice.text()))
+        form.addRow(self.keyring_notice)
         form.addRow(self.tr("Model"), self.endpoint_model)
         row = QHBoxLayout()
         row.addWidget(add)

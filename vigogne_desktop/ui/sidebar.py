@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.history import HIT_END, HIT_START, Conversation, SearchHit
+from ..core.history.search import has_short_word
 from .models import ConversationListModel, ConversationRole, Index
 
 HitRole = Qt.ItemDataRole.UserRole + 10
@@ -248,6 +249,16 @@ class Sidebar(QWidget):
         self.search.setPlaceholderText(self.tr("Search conversations (Ctrl+F)"))
         self.search.setAccessibleName(self.tr("Search conversations"))
         self.search.setClearButtonEnabled(True)
+        # Said while typed: a one- or two-letter word finds only itself in messages (search.py).
+        self.short_hint = QLabel(
+            self.tr(
+                "In messages, a word of one or two letters is found whole: type on to find "
+                "the words it begins."
+            )
+        )
+        self.short_hint.setObjectName("reason")
+        self.short_hint.setWordWrap(True)
+        self.short_hint.hide()
         self.list = ConversationListView()
         self.list.setModel(model)
         self.list.setAccessibleName(self.tr("Conversations"))
@@ -263,6 +274,7 @@ class Sidebar(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.new_button)
         layout.addWidget(self.search)
+        layout.addWidget(self.short_hint)
         layout.addWidget(self.stack, 1)
         # A deletion is undone where it was done, next to the list.
         self.undo_label = QLabel(self.tr("Conversation deleted"))
@@ -308,6 +320,7 @@ class Sidebar(QWidget):
     def _on_search_text(self, text: str) -> None:
         if not text.strip():
             self.stack.setCurrentWidget(self.list)
+        self.short_hint.setVisible(has_short_word(text))
         self._debounce.start()
 
     def show_hits(self, hits: list[SearchHit]) -> None:

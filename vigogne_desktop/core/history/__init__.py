@@ -1,7 +1,8 @@
 """Conversations on disk: SQLite in WAL mode, versioned migrations, an FTS5 search index.
 
 schema: opening, migrations, damage vs. busy · store: `History`, the message tree ·
-search: FTS5 queries · transfer: export and import · records: the plain data.
+search: FTS5 queries, the reader searching as the user types · transfer: export and
+import · records: the plain data.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .records import (
     title_from,
 )
 from .schema import MIGRATIONS, SCHEMA_VERSION
-from .search import HIT_END, HIT_START, fts_query
+from .search import HIT_END, HIT_START, Searcher, SearchInterrupted, fts_query
 from .store import History
 from .transfer import (
     EXPORT_ALL_FORMAT,
@@ -53,6 +54,8 @@ __all__ = [
     "HistoryError",
     "Message",
     "SearchHit",
+    "SearchInterrupted",
+    "Searcher",
     "default_path",
     "fts_query",
     "read_json",
