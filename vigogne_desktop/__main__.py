@@ -3,6 +3,7 @@
 vigogne-desktop                      open the window
 vigogne-desktop chat MODEL.gguf "…"  stream one answer to stdout
 vigogne-desktop models list|pull|fit  the model library (see models_command.py)
+vigogne-desktop serve MODEL.gguf     the OpenAI server other apps use, with a key (serve_command.py)
 vigogne-desktop --self-test [MODEL]  load a model, generate a few tokens, exit 0
 """
 
@@ -30,7 +31,7 @@ class _Version(argparse.Action):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import models_command  # here, not at the top: child modes never parse
+    from . import models_command, serve_command  # here, not at the top: child modes never parse
 
     parser = argparse.ArgumentParser(
         prog="vigogne-desktop",
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--threads", type=int)
     chat.add_argument("--gpu-layers", type=int, default=0)
     models_command.add_parser(commands)
+    serve_command.add_parser(commands)
     return parser
 
 
@@ -174,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import models_command
 
         return models_command.run(args)
+    if args.command == "serve":
+        from . import serve_command
+
+        return serve_command.run(args)
     from .ui.app import run
 
     return run(model=args.model)

@@ -1511,6 +1511,14 @@
         <source>Give the server a name not used yet.</source>
         <translation>Donnez au serveur un nom qui n&apos;est pas encore utilisé.</translation>
     </message>
+    <message>
+        <source>Sharing uses about %1 more memory and %2 more GPU memory.</source>
+        <translation>Le partage utilise environ %1 de mémoire en plus, et %2 de mémoire graphique.</translation>
+    </message>
+    <message>
+        <source>Sharing uses about %1 more memory.</source>
+        <translation>Le partage utilise environ %1 de mémoire en plus.</translation>
+    </message>
 </context>
 <context>
     <name>SharingController</name>

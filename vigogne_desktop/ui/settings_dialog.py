@@ -231,8 +231,13 @@ class SettingsDialog(QDialog):
         copy = QPushButton(self.tr("Copy key"))
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.share_key.text()))
         self.share_state = QLabel()
+        self.share_cost = QLabel(self._sharing_cost())
+        self.share_cost.setObjectName("reason")
+        self.share_cost.setWordWrap(True)
+        self.share_cost.setVisible(bool(self.share_cost.text()))
         share_form = QFormLayout(sharing)
         share_form.addRow(self.share)
+        share_form.addRow(self.share_cost)
         share_form.addRow(self.tr("Address"), self.share_address)
         key_row = QHBoxLayout()
         key_row.addWidget(self.share_key, 1)
@@ -290,6 +295,28 @@ class SettingsDialog(QDialog):
         if 0 <= row < len(self.endpoints):
             del self.endpoints[row]
             self._fill_engines(self.engine.currentData())
+
+    def _sharing_cost(self) -> str:
+        """What sharing adds to memory, said before it is turned on: the server is a second
+        llama.cpp beside the app's (the file is mapped once, its working memory is not)."""
+        if not self.model_path:
+            return ""
+        from ..core.errors import VigogneError
+        from ..core.sharing import second_copy_bytes
+        from .library_models import size_text
+
+        load = self.settings.preset(self.model_path).load_settings()
+        try:
+            ram, vram = second_copy_bytes(self.model_path, load)
+        except (VigogneError, OSError, ValueError):
+            return ""
+        if vram:
+            return (
+                self.tr("Sharing uses about %1 more memory and %2 more GPU memory.")
+                .replace("%1", size_text(ram))
+                .replace("%2", size_text(vram))
+            )
+        return self.tr("Sharing uses about %1 more memory.").replace("%1", size_text(ram))
 
     def show_sharing(self, address: str, key: str, state: str) -> None:
         self.share_address.setText(address)
