@@ -13,6 +13,7 @@ from . import (
     engine_throughput,
     fit_accuracy,
     history_scale,
+    quality_cost,
     smoke,
     startup,
     ui_responsiveness,
@@ -31,13 +32,14 @@ BENCHES = {
     "fit": fit_accuracy.main,
     "startup": startup.main,
     "history": history_scale.main,
+    "quality-cost": quality_cost.main,
 }
 
 
 def main() -> None:
     """`python -m bench [NAME]`: one benchmark (decode, decode-7b, context, engine, convert,
-    convert-quantize, demo, ui, fit, startup, history), all of them, or `smoke`: the quick
-    ones at their smallest (CI)."""
+    convert-quantize, demo, ui, fit, startup, history, quality-cost), all of them, or
+    `smoke`: the quick ones at their smallest (CI)."""
     chosen = sys.argv[1:2] or list(BENCHES)
     sys.argv[1:] = sys.argv[2:]
     if chosen == ["smoke"]:

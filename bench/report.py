@@ -23,7 +23,10 @@ ORDER = (
     "history_scale",
     "convert_memory",
     "convert_quantize",
+    "quality_cost",
     "reliability_files",
+    "reliability_kills",
+    "reliability_inputs",
     "fit_accuracy",
     "demo_quality",
 )

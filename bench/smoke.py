@@ -18,6 +18,7 @@ QUICK: dict[str, list[str]] = {
     "engine": ["--pairs", "1", "--tokens", "8"],
     "startup": ["--pairs", "1", "--conversations", "5"],
     "history": ["--conversations", "100", "--messages", "5000", "--runs", "1"],
+    "quality-cost": ["--pairs", "1"],
 }
 
 

@@ -1,8 +1,8 @@
 """vigogne-convert: the converter's command line (usable without Qt).
 
 `vigogne-convert SOURCE -o OUT.gguf [...]` converts a checkpoint (a child process of the
-GUI: --json progress on stdout, cancel by SIGTERM); `vigogne-convert inspect FILE.gguf`
-prints any GGUF's metadata and tensor table.
+GUI: --json progress on stdout, cancel by SIGTERM), and with --measure says what the
+quantization cost; `vigogne-convert inspect FILE.gguf` prints any GGUF's metadata and tensors.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from .convert import OUTTYPES, Progress, Source, convert
 from .errors import Cancelled, ConversionError
 from .hub import resolve_source
 from .messages import say
+from .quality import QualityReport, measure, report_table
+from .quality_metadata import store_report
 from .quantize import QUANT_TYPES
 from .templates import FORMATS
 
@@ -148,7 +150,16 @@ def _convert_parser() -> argparse.ArgumentParser:
         dest="prompt_format",
         help="Vigogne prompt format to embed (default: from the model table)",
     )
-    parser.add_argument("--threads", type=int, default=0, help="threads for quantization")
+    parser.add_argument(
+        "--measure",
+        action="store_true",
+        help="with --quant, then measure the quantized model against the unquantized one on a "
+        "French text (KL divergence, top-1 agreement, perplexity) and store the figures in "
+        "its vigogne.quality.* metadata",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=0, help="threads for quantization and measurement"
+    )
     parser.add_argument(
         "--json",
         action="store_true",
@@ -197,18 +208,27 @@ class _Reporter:
             )
         else:
             eta = say(f", reste ~{p.eta_s:.0f} s", f", ~{p.eta_s:.0f} s left") if p.eta_s else ""
-            verb = say(
-                "conversion" if p.phase == "convert" else "quantification",
-                "conversion" if p.phase == "convert" else say("quantification", "quantization"),
-            )
+            verb, unit = _STEPS.get(p.phase, _STEPS["quantize"])
             print(
-                say(
-                    f"{verb} : tenseur {p.index}/{p.total}{eta}",
-                    f"{verb}: tensor {p.index}/{p.total}{eta}",
-                ),
+                f"{say(*verb)}{say(' :', ':')} {say(*unit)} {p.index}/{p.total}{eta}",
                 file=sys.stderr,
                 flush=True,
             )
+
+    def quality(self, report: QualityReport) -> None:
+        """The measurement: one JSON line (no "phase": it is a result, not a step) or a table."""
+        if self.as_json:
+            print(json.dumps({"quality": report.as_json()}), flush=True)
+        else:
+            print(report_table(report))
+
+
+# Each phase's name and what it counts, (French, English).
+_STEPS = {
+    "convert": (("conversion", "conversion"), ("tenseur", "tensor")),
+    "quantize": (("quantification", "quantization"), ("tenseur", "tensor")),
+    "measure": (("mesure de la qualité", "quality measurement"), ("jeton", "token")),
+}
 
 
 def _on_signal(signum: int, _frame: Any) -> None:
@@ -220,9 +240,63 @@ def _on_signal(signum: int, _frame: Any) -> None:
     )
 
 
+class _Measure:
+    """--measure, as convert's `on_quantized`: the quantized file measured against the
+    unquantized one it came from (both still part files, which a killed run leaves to the
+    next one to remove) and the figures stored in it before it gets its name.
+
+    A cancel here keeps the conversion: the file is named without figures, then the cancel
+    is said (`finish`)."""
+
+    def __init__(self, threads: int, report: _Reporter) -> None:
+        self.threads = threads
+        self.report = report
+        self.result: QualityReport | None = None
+        self.cancelled = False
+
+    def __call__(self, quantized: Path, reference: Path) -> None:
+        started = time.monotonic()
+
+        def on_tokens(done: int, total: int) -> None:
+            elapsed = time.monotonic() - started
+            eta = elapsed / done * (total - done) if done else None
+            self.report(Progress("measure", done, total, 0, 0, eta))
+
+        try:
+            result = measure(quantized, reference, threads=self.threads or None, progress=on_tokens)
+            store_report(quantized, result)
+        except Cancelled:
+            self.cancelled = True
+            return
+        self.result = result
+
+    def finish(self, output: Path) -> None:
+        """Once `output` has its name: the figures shown, or the cancel said."""
+        if self.cancelled:
+            raise Cancelled(
+                say(
+                    f"Mesure interrompue : « {output.name} » est converti mais sans mesure de "
+                    "qualité.",
+                    f"Measurement interrupted: “{output.name}” is converted but carries no "
+                    "quality measurement.",
+                )
+            )
+        if self.result is not None:
+            self.report.quality(self.result)
+
+
 def convert_main(argv: Sequence[str]) -> int:
-    args = _convert_parser().parse_args(argv)
+    parser = _convert_parser()
+    args = parser.parse_args(argv)
+    if args.measure and not args.quant:
+        parser.error(
+            say(
+                "--measure compare le modèle quantifié à l'original : ajoutez --quant TYPE.",
+                "--measure compares the quantized model with the original: add --quant TYPE.",
+            )
+        )
     report = _Reporter(args.json)
+    measured = _Measure(args.threads, report) if args.measure else None
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     try:
@@ -245,7 +319,10 @@ def convert_main(argv: Sequence[str]) -> int:
             force=args.force,
             threads=args.threads,
             progress=report,
+            on_quantized=measured,
         )
+        if measured is not None:
+            measured.finish(args.output)
     except ConversionError as exc:
         if args.json:
             report.event(phase="error", message=str(exc))

@@ -12,7 +12,6 @@ import errno
 import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -58,6 +57,8 @@ class Progress:
 
 
 ProgressFn = Callable[[Progress], None]
+# Told (quantized file, unquantized file it came from) while both are still part files.
+QuantizedFn = Callable[[Path, Path], None]
 
 
 @dataclass(frozen=True)
@@ -282,10 +283,14 @@ def check_output(output: Path, needed_bytes: int, force: bool) -> None:
         )
 
 
+def partial(output: Path) -> Path:
+    return output.with_name(output.name + ".part")
+
+
 @contextlib.contextmanager
 def partial_file(output: Path) -> Iterator[Path]:
     """NAME.part while writing; renamed to NAME on success, removed on any failure."""
-    part = output.with_name(output.name + ".part")
+    part = partial(output)
     try:
         yield part
         os.replace(part, output)
@@ -370,8 +375,14 @@ def convert(
     force: bool = False,
     threads: int = 0,
     progress: ProgressFn | None = None,
+    on_quantized: QuantizedFn | None = None,
 ) -> Path:
-    """Convert a checkpoint folder to `output` (GGUF), quantized when `quant` is given."""
+    """Convert a checkpoint folder to `output` (GGUF), quantized when `quant` is given.
+
+    `on_quantized(quantized, intermediate)` runs once the quantized file is written, before
+    it gets the name `output` and before the unquantized one is removed: what it adds to the
+    file (a quality report) is there when the name is, and a run killed meanwhile leaves only
+    part files, which the next run removes. Its exceptions end the conversion."""
     if outtype not in OUTTYPES:
         raise ConversionError(
             say(
@@ -408,6 +419,7 @@ def convert(
             force,
             threads,
             progress,
+            on_quantized,
         )
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
@@ -440,6 +452,7 @@ def _convert(
     force: bool,
     threads: int,
     progress: ProgressFn | None,
+    on_quantized: QuantizedFn | None,
 ) -> Path:
     fmt = choose_format(source, prompt_format)
     checkpoint, tokenizer_folder = open_checkpoint(source.folder, base)
@@ -447,15 +460,19 @@ def _convert(
     direct = int(values * _BYTES_PER_VALUE[outtype])
     quantized = int(values * BITS_PER_WEIGHT.get(quant or "", 0) / 8)
     needed = (direct + quantized if quant else direct) + 64 * 1024 * 1024
+    # Beside the output, under a name fixed by its own: a run killed outright (SIGKILL, the
+    # out-of-memory killer) removes nothing, and the next run must find and replace it.
+    intermediate = output.with_name(
+        output.stem + f".{outtype}.gguf" if keep_intermediate else f"{output.name}.{outtype}.part"
+    )
+    # partial(partial(output)): what on_quantized writes while it rewrites the quantized part.
+    leftovers = [partial(output), partial(partial(output)), partial(intermediate)]
+    for leftover in leftovers if keep_intermediate else [*leftovers, intermediate]:
+        leftover.unlink(missing_ok=True)  # before the space check: that space is free again
     check_output(output, needed, force)
     if not quant:
         write_gguf(checkpoint, tokenizer_folder, source, output, outtype, fmt, progress)
     else:
-        intermediate = (
-            output.with_name(output.stem + f".{outtype}.gguf")
-            if keep_intermediate
-            else Path(tempfile.mkdtemp(dir=output.parent)) / f"intermediate.{outtype}.gguf"
-        )
         try:
             write_gguf(checkpoint, tokenizer_folder, source, intermediate, outtype, fmt, progress)
 
@@ -465,9 +482,11 @@ def _convert(
 
             with partial_file(output) as part:
                 quantize(intermediate, part, quant, threads=threads, progress=on_tensor)
+                if on_quantized is not None:
+                    on_quantized(part, intermediate)
         finally:
             if not keep_intermediate:
-                shutil.rmtree(intermediate.parent, ignore_errors=True)
+                intermediate.unlink(missing_ok=True)
     if progress is not None:
         size = output.stat().st_size
         progress(Progress("done", 1, 1, size, size, 0.0, str(output)))

@@ -35,17 +35,22 @@ def venv_python() -> Path:
 
 def pip(*args: str) -> None:
     subprocess.run(
-        [str(venv_python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         *args],
+        [
+            str(venv_python()),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *args,
+        ],
         check=True,
     )
 
 
 def packaging_venv(wheel: Path, sources: Path) -> None:
     """The venv, made anew when what it was made from changed."""
-    recipe = "\n".join(
-        [wheel.name, (ROOT / "pyproject.toml").read_text(encoding="utf-8"), *TOOLS]
-    )
+    recipe = "\n".join([wheel.name, (ROOT / "pyproject.toml").read_text(encoding="utf-8"), *TOOLS])
     stamp = VENV / "vigogne-recipe.sha256"
     digest = hashlib.sha256(recipe.encode()).hexdigest()
     if stamp.is_file() and stamp.read_text(encoding="utf-8") == digest:
@@ -80,9 +85,19 @@ def bundle(variant: str) -> Path:
     pip("--no-deps", "--no-build-isolation", "--force-reinstall", str(sources))
     output = BUILD / "pyinstaller"
     subprocess.run(
-        [str(venv_python()), "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-         "--distpath", str(output / "dist"), "--workpath", str(output / "work"),
-         str(ROOT / "packaging" / "vigogne-desktop.spec")],
+        [
+            str(venv_python()),
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(output / "dist"),
+            "--workpath",
+            str(output / "work"),
+            str(ROOT / "packaging" / "vigogne-desktop.spec"),
+        ],
         check=True,
     )
     return output / "dist" / "vigogne-desktop"

@@ -23,8 +23,17 @@ ICNS = ROOT / "packaging" / "macos" / "vigogne.icns"
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 # Apple's PNG-holding icon types and their pixel sizes (the @2x ones share a size with the next).
 ICNS_TYPES = (
-    (b"icp4", 16), (b"icp5", 32), (b"ic11", 32), (b"icp6", 64), (b"ic12", 64), (b"ic07", 128),
-    (b"ic08", 256), (b"ic13", 256), (b"ic09", 512), (b"ic14", 512), (b"ic10", 1024),
+    (b"icp4", 16),
+    (b"icp5", 32),
+    (b"ic11", 32),
+    (b"icp6", 64),
+    (b"ic12", 64),
+    (b"ic07", 128),
+    (b"ic08", 256),
+    (b"ic13", 256),
+    (b"ic09", 512),
+    (b"ic14", 512),
+    (b"ic10", 1024),
 )
 
 

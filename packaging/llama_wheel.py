@@ -74,9 +74,19 @@ def portable_wheel(variant: str = "cpu") -> Path:
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
         # A temporary folder beside the cache: a half-built wheel never looks like a built one.
         subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir",
-             "--no-binary", "llama-cpp-python", "--wheel-dir", scratch,
-             f"llama-cpp-python=={version}"],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "--no-cache-dir",
+                "--no-binary",
+                "llama-cpp-python",
+                "--wheel-dir",
+                scratch,
+                f"llama-cpp-python=={version}",
+            ],
             env={**os.environ, "CMAKE_ARGS": flags, "FORCE_CMAKE": "1"},
             check=True,
         )

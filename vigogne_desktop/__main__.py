@@ -2,7 +2,7 @@
 
 vigogne-desktop                      open the window
 vigogne-desktop chat MODEL.gguf "…"  stream one answer to stdout
-vigogne-desktop models list|pull|fit  the model library (see models_command.py)
+vigogne-desktop models list|pull|fit|quality  the model library (see models_command.py)
 vigogne-desktop serve MODEL.gguf     the OpenAI server other apps use, with a key (serve_command.py)
 vigogne-desktop --self-test [MODEL]  load a model, generate a few tokens, exit 0
 """

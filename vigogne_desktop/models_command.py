@@ -1,4 +1,4 @@
-"""`vigogne-desktop models …`: the model library from a terminal (list, pull, fit).
+"""`vigogne-desktop models …`: the model library from a terminal (list, pull, fit, quality).
 
 Scripts and tests drive the real library through it: JSON with `--json`, progress on
 stderr, one sentence and a non-zero exit code on any failure, never a traceback.
@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from converters.errors import ConversionError
 from converters.messages import say
 
 from .core import catalog, error_log, hardware, library
@@ -32,8 +33,8 @@ class CommandError(VigogneError):
 
 
 def add_parser(commands: Any) -> None:
-    """The `models` command and its three verbs, on the main parser's subcommands."""
-    models = commands.add_parser("models", help="the model library: list, pull, fit")
+    """The `models` command and its four verbs, on the main parser's subcommands."""
+    models = commands.add_parser("models", help="the model library: list, pull, fit, quality")
     verbs = models.add_subparsers(dest="verb", metavar="VERB", required=True)
     listing = verbs.add_parser("list", help="the catalog and the models on this computer")
     listing.add_argument("--json", action="store_true", help="one JSON document on stdout")
@@ -46,6 +47,23 @@ def add_parser(commands: Any) -> None:
     fit.add_argument("--n-ctx", type=int, default=4096, help="the context size (default 4096)")
     fit.add_argument("--quant", metavar="TYPE", help="for a catalog id: the quantization")
     fit.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    quality = verbs.add_parser(
+        "quality",
+        help="what a quantization costs: a GGUF against its unquantized reference "
+        "(KL divergence, top-1 agreement, perplexity) on a French text",
+    )
+    quality.add_argument("model", type=Path, metavar="FILE.gguf", help="the model to measure")
+    quality.add_argument(
+        "--reference",
+        type=Path,
+        required=True,
+        metavar="REF.gguf",
+        help="the same model unquantized (f16 or f32)",
+    )
+    quality.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    quality.add_argument(
+        "--store", action="store_true", help="write the figures into FILE.gguf's metadata"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,8 +72,10 @@ def run(args: argparse.Namespace) -> int:
             return _list(args.json)
         if args.verb == "pull":
             return _pull(args.spec, args.quant, args.json)
+        if args.verb == "quality":
+            return _quality(args.model, args.reference, args.json, args.store)
         return _fit(args.model, args.n_ctx, args.quant, args.json)
-    except VigogneError as exc:
+    except (VigogneError, ConversionError) as exc:
         print(f"vigogne-desktop: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -119,6 +139,7 @@ def _local_json(model: library.LocalModel) -> dict[str, Any]:
         "has_chat_template": model.has_chat_template,
         "catalog_id": model.catalog_id,
         "source": model.source,
+        "quality": model.quality.as_json() if model.quality else None,
     }
 
 
@@ -291,4 +312,39 @@ def _fit(model: str, n_ctx: int, quant: str | None, as_json: bool) -> int:
     if fit.recommended_quant:
         advice = say("Quantification conseillée : ", "Recommended quantization: ")
         _out(advice + fit.recommended_quant)
+    return 0
+
+
+_BAD_INPUT = 2  # `models quality` on files that cannot be compared, as argparse's own errors
+
+
+def _quality(model: Path, reference: Path, as_json: bool, store: bool) -> int:
+    from converters.quality import QualityError, measure, report_table
+    from converters.quality_metadata import store_report
+
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if not as_json and (time.monotonic() - last[0] >= 1 or done == total):
+            last[0] = time.monotonic()
+            print(
+                say(f"mesure : {done}/{total} jetons", f"measuring: {done}/{total} tokens"),
+                file=sys.stderr,
+                flush=True,
+            )
+
+    try:
+        report = measure(model, reference, threads=hardware.default_threads(), progress=progress)
+    except QualityError as exc:  # a wrong file or pair of files: the user's to mend
+        print(f"vigogne-desktop: {exc}", file=sys.stderr)
+        return _BAD_INPUT
+    if store:
+        store_report(model, report)
+    if as_json:
+        _out(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        return 0
+    _out(f"{model.name} ↔ {reference.name}")
+    _out(report_table(report))
+    if store:
+        _out(say(f"Enregistré dans {model}.", f"Stored in {model}."))
     return 0

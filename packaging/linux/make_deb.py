@@ -29,12 +29,35 @@ _GLIBC = re.compile(r"GLIBC_(\d+)\.(\d+)")
 # from the system (their NEEDED entries outside the bundle), by Debian/Ubuntu package name;
 # libc6's version is measured on the bundle. Ubuntu 24.04's "t64" packages provide these names.
 DEPENDS = [
-    "libstdc++6", "libgcc-s1", "zlib1g", "libzstd1",
-    "libglib2.0-0", "libdbus-1-3", "libfontconfig1", "libfreetype6", "libgssapi-krb5-2",
-    "libx11-6", "libx11-xcb1", "libxcb1", "libxcb-cursor0", "libxcb-glx0", "libxcb-icccm4",
-    "libxcb-image0", "libxcb-keysyms1", "libxcb-randr0", "libxcb-render0",
-    "libxcb-render-util0", "libxcb-shape0", "libxcb-shm0", "libxcb-sync1", "libxcb-util1",
-    "libxcb-xfixes0", "libxcb-xkb1", "libxkbcommon0", "libxkbcommon-x11-0", "libegl1",
+    "libstdc++6",
+    "libgcc-s1",
+    "zlib1g",
+    "libzstd1",
+    "libglib2.0-0",
+    "libdbus-1-3",
+    "libfontconfig1",
+    "libfreetype6",
+    "libgssapi-krb5-2",
+    "libx11-6",
+    "libx11-xcb1",
+    "libxcb1",
+    "libxcb-cursor0",
+    "libxcb-glx0",
+    "libxcb-icccm4",
+    "libxcb-image0",
+    "libxcb-keysyms1",
+    "libxcb-randr0",
+    "libxcb-render0",
+    "libxcb-render-util0",
+    "libxcb-shape0",
+    "libxcb-shm0",
+    "libxcb-sync1",
+    "libxcb-util1",
+    "libxcb-xfixes0",
+    "libxcb-xkb1",
+    "libxkbcommon0",
+    "libxkbcommon-x11-0",
+    "libegl1",
     "libgl1",
 ]
 
@@ -119,7 +142,8 @@ def make_deb(root: Path, release: str) -> Path:
     # and every dpkg reads it.
     subprocess.run(
         ["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", str(root), str(deb)],
-        check=True, stdout=subprocess.DEVNULL,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     return deb
 

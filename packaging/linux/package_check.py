@@ -89,8 +89,12 @@ def window_runs(command: list[str], env: dict[str, str], cwd: Path) -> tuple[boo
     """The window, offscreen, alive after WINDOW_SECONDS with no traceback; then SIGTERM."""
     with tempfile.TemporaryFile(mode="w+") as stderr:
         window = subprocess.Popen(
-            command, env={**env, "QT_QPA_PLATFORM": "offscreen"}, cwd=cwd,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+            command,
+            env={**env, "QT_QPA_PLATFORM": "offscreen"},
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
         )
         time.sleep(WINDOW_SECONDS)
         alive = window.poll() is None
@@ -117,8 +121,11 @@ def sharing_answers(desktop: str, model: Path, env: dict[str, str], cwd: Path) -
         port = probe.getsockname()[1]
     server = subprocess.Popen(
         [desktop, "--share-server", "--model", str(model), "--port", str(port), "--n-ctx", "256"],
-        env={**env, "VIGOGNE_SHARE_KEY": "check"}, cwd=cwd, stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**env, "VIGOGNE_SHARE_KEY": "check"},
+        cwd=cwd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": "Bearer check"}
@@ -143,8 +150,13 @@ def sharing_answers(desktop: str, model: Path, env: dict[str, str], cwd: Path) -
 
 
 def run(
-    check: Check, name: str, command: list[str], env: dict[str, str], cwd: Path,
-    ok: Callable[[subprocess.CompletedProcess[str]], bool], timeout: int = 600,
+    check: Check,
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    ok: Callable[[subprocess.CompletedProcess[str]], bool],
+    timeout: int = 600,
 ) -> None:
     started = time.monotonic()
     try:
@@ -168,11 +180,17 @@ def main() -> int:
     missing = system_dependencies()
     if missing and os.geteuid() == 0 and os.environ.get("CI"):
         # What `apt install ./the.deb` would bring; CI machines start without Qt's xcb libs.
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *missing],
-                       check=False, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["apt-get", "install", "-y", "--no-install-recommends", *missing],
+            check=False,
+            stdout=subprocess.DEVNULL,
+        )
         missing = system_dependencies()
-    check.row("Depends installed", not missing,
-              "all" if not missing else "apt-get install " + " ".join(missing))
+    check.row(
+        "Depends installed",
+        not missing,
+        "all" if not missing else "apt-get install " + " ".join(missing),
+    )
     with tempfile.TemporaryDirectory(prefix="vigogne-package-check-") as scratch:
         root, home, work = (Path(scratch) / part for part in ("root", "home", "work"))
         for folder in (home, work):
@@ -180,35 +198,62 @@ def main() -> int:
         subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
         bundle = root / PREFIX
         links = {c: os.readlink(root / "usr/bin" / c) for c in COMMANDS}
-        check.row("/usr/bin links", all(t == f"/{PREFIX}/{c}" for c, t in links.items()),
-                  ", ".join(f"{c} -> {t}" for c, t in links.items()))
+        check.row(
+            "/usr/bin links",
+            all(t == f"/{PREFIX}/{c}" for c, t in links.items()),
+            ", ".join(f"{c} -> {t}" for c, t in links.items()),
+        )
         env = {
-            "HOME": str(home), "PATH": f"{bundle}:/usr/bin:/bin", "LANG": "C.UTF-8",
+            "HOME": str(home),
+            "PATH": f"{bundle}:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
             "XDG_RUNTIME_DIR": str(home),
         }
         desktop, convert = (str(bundle / command) for command in COMMANDS)
-        run(check, "--self-test", [desktop, "--self-test"], env, work,
-            lambda done: "self-test OK" in done.stdout)
+        run(
+            check,
+            "--self-test",
+            [desktop, "--self-test"],
+            env,
+            work,
+            lambda done: "self-test OK" in done.stdout,
+        )
         gguf = work / "mistral.Q8_0.gguf"
-        run(check, "vigogne-convert", [convert, str(CHECKPOINT), "-o", str(gguf),
-                                       "--outtype", "q8_0"], env, work,
-            lambda _: gguf.is_file() and gguf.stat().st_size > 0)
-        run(check, "chat with it", [desktop, "chat", str(gguf), "Bonjour !", "--max-tokens", "8",
-                                    "--temperature", "0"], env, work,
-            lambda done: bool(done.stdout.strip()))
+        run(
+            check,
+            "vigogne-convert",
+            [convert, str(CHECKPOINT), "-o", str(gguf), "--outtype", "q8_0"],
+            env,
+            work,
+            lambda _: gguf.is_file() and gguf.stat().st_size > 0,
+        )
+        run(
+            check,
+            "chat with it",
+            [desktop, "chat", str(gguf), "Bonjour !", "--max-tokens", "8", "--temperature", "0"],
+            env,
+            work,
+            lambda done: bool(done.stdout.strip()),
+        )
         check.row("--share-server", *sharing_answers(desktop, gguf, env, work))
         check.row("window", *window_runs([desktop], env, work))
-        broken = [str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_symlink()
-                  and not p.exists()]
+        broken = [
+            str(p.relative_to(bundle))
+            for p in bundle.rglob("*")
+            if p.is_symlink() and not p.exists()
+        ]
         check.row("links in the bundle", not broken, "; ".join(broken) or "none broken")
         lost = missing_libraries(bundle)
         check.row("ldd", not lost, "every library found" if not lost else "; ".join(lost))
         glibc, where = highest_glibc(bundle)
         check.row("highest GLIBC", True, f"{glibc} ({where})")
         size = folder_size(bundle)
-        check.row("size unpacked", size <= SIZE_GOAL,
-                  f"{size / 1e6:.0f} MB (goal {SIZE_GOAL / 1e6:.0f} MB); .deb "
-                  f"{deb.stat().st_size / 1e6:.0f} MB")
+        check.row(
+            "size unpacked",
+            size <= SIZE_GOAL,
+            f"{size / 1e6:.0f} MB (goal {SIZE_GOAL / 1e6:.0f} MB); .deb "
+            f"{deb.stat().st_size / 1e6:.0f} MB",
+        )
     return 0 if check.table() else 1
 
 

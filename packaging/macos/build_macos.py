@@ -72,6 +72,7 @@ def mach_o_files(app: Path) -> list[Path]:
 
 def newer_than_floor(app: Path, floor: str) -> list[str]:
     """Files built for a newer macOS than the one Info.plist promises (they would not load)."""
+
     def as_tuple(version: str) -> tuple[int, ...]:
         return tuple(int(part) for part in version.split("."))
 
@@ -122,18 +123,34 @@ def notarize(steps: Steps, artifact: Path) -> None:
         # notarytool takes a zip, a dmg or a pkg; ditto keeps the bundle's symlinks and modes.
         upload = artifact.with_suffix(".zip")
         steps.run(["ditto", "-c", "-k", "--keepParent", artifact, upload])
-    credentials = ["--apple-id", os.environ["APPLE_ID"], "--team-id", os.environ["APPLE_TEAM_ID"],
-                   "--password", password]
+    credentials = [
+        "--apple-id",
+        os.environ["APPLE_ID"],
+        "--team-id",
+        os.environ["APPLE_TEAM_ID"],
+        "--password",
+        password,
+    ]
     answer = steps.run(
-        ["xcrun", "notarytool", "submit", upload, *credentials, "--wait",
-         "--output-format", "json"],
+        [
+            "xcrun",
+            "notarytool",
+            "submit",
+            upload,
+            *credentials,
+            "--wait",
+            "--output-format",
+            "json",
+        ],
         secrets=[password],
     )
     if not steps.dry_run:
         verdict = json.loads(answer)
         if verdict.get("status") != "Accepted":
-            steps.run(["xcrun", "notarytool", "log", verdict.get("id", ""), *credentials],
-                      secrets=[password])
+            steps.run(
+                ["xcrun", "notarytool", "log", verdict.get("id", ""), *credentials],
+                secrets=[password],
+            )
             raise SystemExit(f"notarization of {artifact.name}: {verdict.get('status')}")
     steps.run(["xcrun", "stapler", "staple", artifact])
     if upload != artifact and not steps.dry_run:
@@ -169,11 +186,13 @@ def build(steps: Steps) -> Path:
         steps.skip("notarization of the app", missing)
 
     dmg = DIST / f"Vigogne-Desktop-{version}-macos-arm64.dmg"
-    steps.run([sys.executable, "-m", "dmgbuild", "-s", DMG_SETTINGS, "-D", f"app={app}",
-               APP_NAME, dmg])
+    steps.run(
+        [sys.executable, "-m", "dmgbuild", "-s", DMG_SETTINGS, "-D", f"app={app}", APP_NAME, dmg]
+    )
     if signed:
-        steps.run(["codesign", "--force", "--timestamp", "--sign",
-                   os.environ["MACOS_SIGN_IDENTITY"], dmg])
+        steps.run(
+            ["codesign", "--force", "--timestamp", "--sign", os.environ["MACOS_SIGN_IDENTITY"], dmg]
+        )
     if not missing:
         notarize(steps, dmg)
     else:

@@ -64,7 +64,9 @@ def runtime_folders() -> list[Path]:
     if vswhere.exists():
         studio = subprocess.run(
             [str(vswhere), "-latest", "-products", "*", "-property", "installationPath"],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
         redist = sorted(glob.glob(os.path.join(studio, "VC", "Redist", "MSVC", "*", "x64")))
         if redist:
@@ -85,8 +87,16 @@ def collect_runtimes(steps: Steps, lib: Path) -> None:
     while wanted - present:
         name = sorted(wanted - present)[0]
         # Import tables and file systems may spell a DLL's name in different cases.
-        source = next((entry for folder in folders if folder.is_dir()
-                       for entry in folder.iterdir() if entry.name.lower() == name), None)
+        source = next(
+            (
+                entry
+                for folder in folders
+                if folder.is_dir()
+                for entry in folder.iterdir()
+                if entry.name.lower() == name
+            ),
+            None,
+        )
         if source is None:
             raise SystemExit(f"{name} is imported by llama.cpp but found in none of {folders}")
         steps.say(f"+ copy {source} {lib}")
@@ -113,8 +123,21 @@ def sign(steps: Steps, *files: Path) -> None:
     timestamp = os.environ.get("WINDOWS_TIMESTAMP_URL", "http://timestamp.digicert.com")
     tool = "signtool" if steps.dry_run else signtool()
     steps.run(
-        [tool, "sign", "/fd", "SHA256", "/td", "SHA256", "/tr", timestamp,
-         "/f", os.environ["WINDOWS_CERTIFICATE"], "/p", password, *files],
+        [
+            tool,
+            "sign",
+            "/fd",
+            "SHA256",
+            "/td",
+            "SHA256",
+            "/tr",
+            timestamp,
+            "/f",
+            os.environ["WINDOWS_CERTIFICATE"],
+            "/p",
+            password,
+            *files,
+        ],
         secrets=[password],
     )
 
@@ -140,9 +163,13 @@ def build(steps: Steps, variant: str) -> Path:
     suffix = "" if variant == "cpu" else f"-{variant}"
     installer = DIST / f"Vigogne-Desktop-{version}-windows-x64{suffix}-setup.exe"
     numbers = (re.findall(r"\d+", version) + ["0"] * 4)[:4]
-    command = [makensis(), f"/DSOURCE_DIR={bundle}",
-               f"/DAPP_VERSION={version}", f"/DVERSION_QUAD={'.'.join(numbers)}",
-               f"/DOUTFILE={installer}"]
+    command = [
+        makensis(),
+        f"/DSOURCE_DIR={bundle}",
+        f"/DAPP_VERSION={version}",
+        f"/DVERSION_QUAD={'.'.join(numbers)}",
+        f"/DOUTFILE={installer}",
+    ]
     if variant != "cpu":
         command.append(f"/DVARIANT={variant.upper()}")
     if signed:

@@ -68,5 +68,12 @@
             <numerusform>%n tokens</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>%n more character(s) of this message are not shown: « Copy this message » copies it whole.</source>
+        <translation>
+            <numerusform>%n more character of this message is not shown: « Copy this message » copies it whole.</numerusform>
+            <numerusform>%n more characters of this message are not shown: « Copy this message » copies it whole.</numerusform>
+        </translation>
+    </message>
 </context>
 </TS>

@@ -217,6 +217,13 @@
     </message>
 </context>
 <context>
+    <name>Composer</name>
+    <message>
+        <source>This text is too long to paste ({count} characters, a message holds {limit} at most): paste a shorter part of it.</source>
+        <translation>Ce texte est trop long pour être collé ({count} caractères, un message en contient {limit} au plus) : collez-en une partie plus courte.</translation>
+    </message>
+</context>
+<context>
     <name>ConversationActions</name>
     <message>
         <source>Wait for the reply to end, or stop it, before changing conversation.</source>
@@ -406,6 +413,14 @@
         <translation>Quantification</translation>
     </message>
     <message>
+        <source>Measure the quality after quantizing</source>
+        <translation>Mesurer la qualité après la quantification</translation>
+    </message>
+    <message>
+        <source>Compares the quantized model with the unquantized one on a French text (a few minutes more); the figures are stored in the file and replace the typical ones.</source>
+        <translation>Compare le modèle quantifié au modèle non quantifié sur un texte français (quelques minutes de plus) ; les chiffres sont enregistrés dans le fichier et remplacent les valeurs typiques.</translation>
+    </message>
+    <message>
         <source>Conversion progress</source>
         <translation>Avancement de la conversion</translation>
     </message>
@@ -470,8 +485,16 @@
         <translation>Quantification</translation>
     </message>
     <message>
+        <source>Measuring the quality…</source>
+        <translation>Mesure de la qualité…</translation>
+    </message>
+    <message>
         <source>Finishing</source>
         <translation>Finalisation</translation>
+    </message>
+    <message>
+        <source>{done}/{total} tokens</source>
+        <translation>{done}/{total} jetons</translation>
     </message>
     <message>
         <source>{done} of {total} tensors</source>
@@ -911,6 +934,10 @@
 <context>
     <name>LocalDetail</name>
     <message>
+        <source>Measured quality</source>
+        <translation>Qualité mesurée</translation>
+    </message>
+    <message>
         <source>Chat with it</source>
         <translation>Discuter</translation>
     </message>
@@ -965,6 +992,10 @@
     <message>
         <source>No: the Vigogne format is chosen from the name</source>
         <translation>Non : le format Vigogne est choisi d&apos;après le nom</translation>
+    </message>
+    <message>
+        <source>Measured on this computer against {reference}: same first token {share} of the time, KL divergence {kl}, perplexity {ppl} ({reference}: {ppl_reference}), over {tokens} tokens.</source>
+        <translation>Mesurée sur cet ordinateur par rapport au {reference} : même premier jeton dans {share} des cas, divergence KL {kl}, perplexité {ppl} ({reference} : {ppl_reference}), sur {tokens} jetons.</translation>
     </message>
 </context>
 <context>
@@ -1192,6 +1223,13 @@
         <source>unfinished: the app stopped while writing</source>
         <translation>inachevée : l&apos;application s&apos;est arrêtée pendant l&apos;écriture</translation>
     </message>
+    <message numerus="yes">
+        <source>%n more character(s) of this message are not shown: « Copy this message » copies it whole.</source>
+        <translation>
+            <numerusform>%n caractère de plus de ce message n&apos;est pas affiché : « Copier ce message » le copie en entier.</numerusform>
+            <numerusform>%n caractères de plus de ce message ne sont pas affichés : « Copier ce message » le copie en entier.</numerusform>
+        </translation>
+    </message>
     <message>
         <source>stopped</source>
         <translation>arrêtée</translation>
@@ -1279,6 +1317,73 @@
     <message>
         <source>context {n_ctx}</source>
         <translation>contexte {n_ctx}</translation>
+    </message>
+</context>
+<context>
+    <name>QualityChart</name>
+    <message>
+        <source>What each quantization costs</source>
+        <translation>Ce que coûte chaque quantification</translation>
+    </message>
+    <message>
+        <source>{quant}: about {needed} of memory needed, a {size} file</source>
+        <translation>{quant} : environ {needed} de mémoire nécessaires, un fichier de {size}</translation>
+    </message>
+    <message>
+        <source>, quality unknown until measured</source>
+        <translation>, qualité inconnue tant qu&apos;elle n&apos;est pas mesurée</translation>
+    </message>
+    <message>
+        <source>, same first token as the unquantized model {share} of the time, KL divergence {kl}</source>
+        <translation>, même premier jeton que le modèle non quantifié dans {share} des cas, divergence KL {kl}</translation>
+    </message>
+    <message>
+        <source> (measured on this computer)</source>
+        <translation> (mesuré sur cet ordinateur)</translation>
+    </message>
+    <message>
+        <source> (typical for a 7B Llama 2, published by llama.cpp)</source>
+        <translation> (typique d&apos;un Llama 2 7B, publié par llama.cpp)</translation>
+    </message>
+    <message>
+        <source>, recommended for this computer</source>
+        <translation>, recommandée pour cet ordinateur</translation>
+    </message>
+    <message>
+        <source>Memory available here: {free}.</source>
+        <translation>Mémoire disponible ici : {free}.</translation>
+    </message>
+    <message>
+        <source>Same first token as the unquantized model</source>
+        <translation>Même premier jeton que le modèle non quantifié</translation>
+    </message>
+    <message>
+        <source>Memory needed here</source>
+        <translation>Mémoire nécessaire ici</translation>
+    </message>
+    <message>
+        <source>available: {free}</source>
+        <translation>disponible : {free}</translation>
+    </message>
+    <message>
+        <source>typical (7B Llama 2, llama.cpp)</source>
+        <translation>typique (Llama 2 7B, llama.cpp)</translation>
+    </message>
+    <message>
+        <source>measured here</source>
+        <translation>mesurée ici</translation>
+    </message>
+    <message>
+        <source>not known yet</source>
+        <translation>pas encore connue</translation>
+    </message>
+    <message>
+        <source>recommended</source>
+        <translation>recommandée</translation>
+    </message>
+    <message>
+        <source>available memory</source>
+        <translation>mémoire disponible</translation>
     </message>
 </context>
 <context>

@@ -26,6 +26,8 @@ from .gguf_header import VERSIONS, DamagedGguf, TruncatedGguf, read_header
 if TYPE_CHECKING:  # gguf brings numpy: imported where a file is read, not by the window's start
     import gguf
 
+    from converters.quality import QualityReport
+
 GGUF_MAGIC = b"GGUF"
 _NEWEST_PLAUSIBLE_VERSION = 255
 _HEADER = struct.Struct("<4sIQQ")  # magic, version, tensor count, metadata count
@@ -132,6 +134,7 @@ class LocalModel:
     has_chat_template: bool
     catalog_id: str | None  # the Vigogne catalog entry it is a conversion of, if any
     source: str  # one of SOURCES
+    quality: QualityReport | None = None  # what its quantization costs, if it carries it
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,8 @@ def read_model(
     path: str | os.PathLike[str], *, source: str = IMPORTED, name: str | None = None
 ) -> LocalModel:
     """A GGUF's metadata, or ModelFileError with one sentence if it cannot be used."""
+    from converters.quality_metadata import read_report
+
     file = quick_check(path)  # the layout checked: the data lies inside the file
     reader = _reader(file)
     try:
@@ -248,6 +253,7 @@ def read_model(
         has_chat_template="tokenizer.chat_template" in reader.fields,
         catalog_id=entry.id if entry else None,
         source=source,
+        quality=read_report(reader),
     )
 
 

@@ -79,18 +79,21 @@ class ChatBanner(QFrame):
 
     def show_crash(self, message: str, can_restart: bool, details: str = "") -> None:
         """The engine stopped, or a reply failed."""
-        self._show(message, details, restart=can_restart, choose=False)
+        self._show(message, details, retry=can_restart, restart=can_restart, choose=False)
 
-    def show_load_failure(self, message: str, details: str = "") -> None:
-        """A model could not be loaded: another file may be."""
-        self._show(message, details, restart=False, choose=True)
+    def show_load_failure(self, message: str, details: str = "", crashed: bool = False) -> None:
+        """A model could not be loaded: another file may be; if the engine crashed while
+        loading it (no fault of the file, perhaps), it may be started again with it."""
+        self._show(message, details, retry=False, restart=crashed, choose=True)
 
-    def _show(self, message: str, details: str, *, restart: bool, choose: bool) -> None:
+    def _show(
+        self, message: str, details: str, *, retry: bool, restart: bool, choose: bool
+    ) -> None:
         self.text.setText(message)
         self.details.setPlainText(details)
         self.details_button.setChecked(False)
         self.details_button.setVisible(bool(details))
-        self.retry_button.setVisible(restart)
+        self.retry_button.setVisible(retry)
         self.restart_button.setVisible(restart)
         self.choose_button.setVisible(choose)
         self.show()

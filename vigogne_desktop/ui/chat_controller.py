@@ -23,7 +23,8 @@ from .models import MessageListModel
 from .session import Reply, Session
 
 RENDER_INTERVAL_MS = 40  # redraw of a streaming reply: 25 times a second at most
-SAVE_INTERVAL_S = 1.0  # a streaming reply is written to disk at most once a second
+SAVE_INTERVAL_S = 0.8  # a streaming reply is written to disk at most this often: a reply
+# on screen for a second is kept even if the app is killed then (tests/reliability/test_kills)
 # The speed is shown once it means something: after this many tokens, or this long.
 SPEED_MIN_TOKENS = 8
 SPEED_MIN_SPAN_S = 1.0

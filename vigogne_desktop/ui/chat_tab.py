@@ -63,6 +63,7 @@ class ChatTab(QWidget):
         self.reason = QLabel()
         self.reason.setObjectName("reason")
         self.reason.setWordWrap(True)
+        self.composer.refused.connect(self.reason.setText)  # until what may be done changes
         row = QHBoxLayout()
         row.addWidget(self.composer, 1)
         row.addWidget(self.send_or_stop, 0, Qt.AlignmentFlag.AlignBottom)

@@ -1,7 +1,8 @@
 """Convert a checkpoint to GGUF from the window: a catalog checkpoint, a local folder or a
 LoRA adapter and its base; a quantization (the recommended one pre-selected, each with its
 size and fit here); the converter child's progress, ETA and cancel; the result goes to the
-library.
+library. A chart beside the choice says what each quantization costs (typical figures, or
+those measured here), and the converter can measure the chosen one once it is made.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
 from ..core import settings as paths
 from ..core.catalog import CatalogEntry, entries, entry_shape
 from ..core.hardware import QUANT_LADDER, Machine, ModelShape, recommend_quant, shape_of
+from ..core.quality_choices import quant_choices
 from .library_controller import ConvertRequest, LibraryController
 from .library_models import (
     FALLBACK_QUANT,
@@ -43,6 +46,7 @@ from .library_models import (
     size_text,
 )
 from .library_questions import LibraryQuestions
+from .quality_chart import QualityChart
 
 QUANTS = (*QUANT_LADDER, "F16")
 CATALOG, FOLDER, LORA = "catalog", "folder", "lora"
@@ -122,6 +126,17 @@ class ConvertDialog(QDialog):
         self.pages.addWidget(lora)
         self.quant = QComboBox()
         self.quant.setAccessibleName(self.tr("Quantization"))
+        self.chart = QualityChart()
+        self.chart.quant_clicked.connect(
+            lambda quant: self.quant.setCurrentIndex(max(0, self.quant.findData(quant)))
+        )
+        self.measure = QCheckBox(self.tr("Measure the quality after quantizing"))
+        self.measure.setToolTip(
+            self.tr(
+                "Compares the quantized model with the unquantized one on a French text (a few "
+                "minutes more); the figures are stored in the file and replace the typical ones."
+            )
+        )
         self.output = QLabel()
         self.output.setObjectName("reason")
         self.output.setWordWrap(True)
@@ -148,6 +163,8 @@ class ConvertDialog(QDialog):
         form.addRow(self.tr("Source"), self.source)
         form.addRow("", self.pages)
         form.addRow(self.tr("Quantization"), self.quant)
+        form.addRow(self.chart)
+        form.addRow("", self.measure)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         for button in (self.chat_button, self.convert_button, self.close_button):
@@ -160,7 +177,7 @@ class ConvertDialog(QDialog):
         layout.addWidget(self.message_box)
         layout.addStretch(1)
         layout.addLayout(buttons)
-        self.resize(560, 340)
+        self.resize(600, 560)
 
         self._size_pages()
         self.source.currentIndexChanged.connect(self._source_changed)
@@ -290,7 +307,31 @@ class ConvertDialog(QDialog):
             pick = fitting[0] if fitting else QUANT_LADDER[-1]
         self.quant.setCurrentIndex(max(0, self.quant.findData(pick)))
         self.quant.blockSignals(False)
+        self._show_chart(parameters, shape, best)
         self._show_output()
+
+    def _show_chart(
+        self, parameters: int | None, shape: ModelShape | None, best: str | None
+    ) -> None:
+        """The choices' costs for this model; what a conversion of the same catalog entry
+        measured here replaces the typical figures."""
+        machine = self.controller.machine
+        self.chart.setVisible(bool(parameters) and shape is not None and machine is not None)
+        if not parameters or shape is None or machine is None:
+            return
+        entry = self._catalog_entry() if self.source.currentData() == CATALOG else None
+        measured = {
+            row.model.quantization: row.model.quality
+            for row in self.controller.local
+            if entry is not None
+            and row.model.catalog_id == entry.id
+            and row.model.quality is not None
+        }
+        choices = quant_choices(
+            QUANTS, parameters, shape, machine, self.controller.n_ctx,
+            measured=measured, recommended=best,
+        )  # fmt: skip
+        self.chart.set_choices(choices, machine.available_ram, str(self.quant.currentData()))
 
     def _stem(self) -> str:
         kind = self.source.currentData()
@@ -322,6 +363,10 @@ class ConvertDialog(QDialog):
         if not self._source_set():
             self.output.hide()
             return
+        quant = str(self.quant.currentData())
+        self.chart.set_selected(quant)
+        # The measure compares with the unquantized file: nothing to compare an F16 with.
+        self.measure.setEnabled(quant != "F16")
         lines = [self.tr("The result goes to {file}").format(file=self._target())]
         parameters, _shape = self._sized()
         if parameters:
@@ -344,8 +389,13 @@ class ConvertDialog(QDialog):
         """What to convert, or None with the reason shown."""
         kind = self.source.currentData()
         quant = str(self.quant.currentData())
+        measure = self.measure.isChecked() and quant != "F16"
         options: list[str] = (
-            ["--outtype", quant.lower()] if quant in ("Q8_0", "F16") else ["--quant", quant]
+            ["--quant", quant, "--measure"]
+            if measure
+            else ["--outtype", quant.lower()]
+            if quant in ("Q8_0", "F16")
+            else ["--quant", quant]
         )
         if kind == CATALOG:
             entry = self._catalog_entry()
@@ -394,13 +444,19 @@ class ConvertDialog(QDialog):
             "download": self.tr("Downloading the checkpoint"),
             "convert": self.tr("Converting"),
             "quantize": self.tr("Quantizing"),
+            "measure": self.tr("Measuring the quality…"),
             "done": self.tr("Finishing"),
         }
         text = names.get(phase, phase)
         if total:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
-            text += " — " + self.tr("{done} of {total} tensors").format(done=done, total=total)
+            count = (
+                self.tr("{done}/{total} tokens")
+                if phase == "measure"  # the measure counts tokens of the French text
+                else self.tr("{done} of {total} tensors")
+            )
+            text += (" " if phase == "measure" else " — ") + count.format(done=done, total=total)
         if eta >= 0:
             text += " — " + self.tr("{time} left").format(time=duration_text(eta))
         self.progress_label.setText(text)

@@ -29,14 +29,16 @@ class EngineController(QObject):
     context = Signal(str)
     models_found = Signal(list, str)  # the models on this computer, the current one
     loaded = Signal()  # a local model is ready
-    # The sentence saying why, for the banner over the chat, and a crash's raw details.
-    load_failed = Signal(str, str)
+    # The sentence saying why, for the banner over the chat, a crash's raw details, and
+    # whether the engine crashed (then « Restart the engine » loads the same file again).
+    load_failed = Signal(str, str, bool)
 
     def __init__(self, session: Session, engine: EngineThread) -> None:
         super().__init__()
         self.session = session
         self.engine = engine
         self._conversion: ConversionThread | None = None
+        self._loading_path = ""  # the file being loaded: a crash meanwhile may reload it
         worker = engine.worker
         worker.loaded.connect(self._on_loaded)
         worker.load_failed.connect(self._on_load_failed)
@@ -52,6 +54,7 @@ class EngineController(QObject):
         session.stopped = False
         session.model = None
         session.remote_name = ""
+        self._loading_path = path
         self.status.emit(self.tr("Loading {model}…").format(model=Path(path).name))
         self.progress.emit(0, 0)
         self.changed.emit()
@@ -143,17 +146,25 @@ class EngineController(QObject):
         self.changed.emit()
 
     def _on_load_failed(self, message: str, kept: ModelInfo | None, details: str) -> None:
-        """The engine keeps the model it had when a new file fails: the window says which."""
+        """The engine keeps the model it had when a new file fails: the window says which.
+        A crash (the only failure with raw details) took every model with the child: the
+        file that was loading is kept, for « Restart the engine » to load it again."""
         session = self.session
         session.loading = False
+        crashed = bool(details)
+        if crashed:
+            kept = None  # the engine still names the model of the child that died
         session.model = kept
-        session.model_path = kept.path if kept is not None else ""
+        if kept is not None:
+            session.model_path = kept.path
+        else:
+            session.model_path = self._loading_path if crashed else ""
         self.progress_ended.emit()
         if kept is not None:
             self.status.emit(self.tr("{model} is still loaded.").format(model=kept.name))
         else:
             self.status.emit(self.tr("No model is loaded."))
-        self.load_failed.emit(message, details)
+        self.load_failed.emit(message, details, crashed)
         self.refresh_models()  # the picker names the model really loaded
         self.changed.emit()
 
@@ -170,6 +181,7 @@ class EngineController(QObject):
         return True
 
     def restart(self) -> None:
+        """The engine stopped (mid-reply or mid-load): start it again with the same file."""
         if self.session.model_path:
             self.load_model(self.session.model_path)
 

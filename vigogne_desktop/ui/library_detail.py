@@ -1,11 +1,12 @@
 """One model of the library, in detail: a catalog entry (licence first, its ready GGUF files,
 download or convert) or a file on this computer (its metadata, « Discuter », and, for the
-files the user added or the app made, « Retirer de la bibliothèque » or « Supprimer »).
+files the user added or the app made, « Retirer de la bibliothèque » or « Supprimer »), and
+what its quantization costs when the file carries a measurement.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QLocale, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -18,9 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.hardware import Machine
+from ..core.errors import VigogneError
+from ..core.hardware import QUANT_LADDER, Machine, shape_from_gguf
 from ..core.library import IMPORTED, MODELS
 from ..core.prompts import FORMATS
+from ..core.quality_choices import parameters_of, quant_choices
 from .i18n import decimal
 from .library_models import (
     FIT_COLOURS,
@@ -35,6 +38,7 @@ from .library_models import (
     size_text,
     source_label,
 )
+from .quality_chart import QualityChart
 
 FILES_SHOWN = 8  # ready files listed without scrolling (an entry has up to 11: the rest scroll)
 
@@ -252,11 +256,15 @@ class LocalDetail(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.row: LocalRow | None = None
+        self.machine: Machine | None = None  # for the quality chart; set by the view
         self.title = _title()
         self.path, self.source, self.architecture = _value(), _value(), _value()
         self.quant, self.file_size = _value(), _value()
         self.context, self.template = _value(), _value()
         self.fit = _value()
+        self.quality = _value()
+        self.quality.setAccessibleName(self.tr("Measured quality"))
+        self.chart = QualityChart()
         self.chat_button = QPushButton(self.tr("Chat with it"))
         self.chat_button.clicked.connect(self._chat)
         # Other apps' files are theirs: listed here, never removed or deleted by us.
@@ -282,6 +290,8 @@ class LocalDetail(QWidget):
         layout.addWidget(self.title)
         layout.addLayout(form)
         layout.addWidget(self.fit)
+        layout.addWidget(self.quality)
+        layout.addWidget(self.chart)
         layout.addLayout(buttons)
         layout.addStretch(1)
 
@@ -305,9 +315,48 @@ class LocalDetail(QWidget):
             else self.tr("No: the Vigogne format is chosen from the name")
         )
         _fit_text(self.fit, row.fit)
+        self._show_quality(row)
         self.remove_button.setVisible(model.source == IMPORTED)
         self.delete_button.setVisible(model.source == MODELS)
 
     def _chat(self) -> None:
         if self.row is not None:
             self.chat_requested.emit(str(self.row.model.path))
+
+    def _show_quality(self, row: LocalRow) -> None:
+        """The file's own measurement, in words and on the chart beside the other choices'
+        typical figures; nothing when it carries none."""
+        report = row.model.quality
+        self.quality.setVisible(report is not None)
+        self.chart.hide()
+        if report is None:
+            return
+        self.quality.setText(
+            self.tr(
+                "Measured on this computer against {reference}: same first token {share} of "
+                "the time, KL divergence {kl}, perplexity {ppl} ({reference}: {ppl_reference}), "
+                "over {tokens} tokens."
+            ).format(
+                reference=report.reference_type,
+                share=decimal(report.top1_agreement * 100, 1) + " %",
+                kl=QLocale().toString(report.kl_mean, "g", 3),
+                ppl=decimal(report.ppl, 2),
+                ppl_reference=decimal(report.ppl_reference, 2),
+                tokens=report.tokens,
+            )
+        )
+        if self.machine is None or row.fit.estimate is None:
+            return
+        try:
+            shape = shape_from_gguf(row.model.path)
+        except (OSError, ValueError, VigogneError):
+            return  # the figures in words stay; the chart needs the file's header
+        quants = [*QUANT_LADDER, "F16"]
+        if shape.quant not in quants:
+            quants.insert(0, shape.quant)
+        choices = quant_choices(
+            quants, parameters_of(shape), shape, self.machine, row.fit.n_ctx,
+            measured={shape.quant: report}, recommended=row.fit.estimate.recommended_quant,
+        )  # fmt: skip
+        self.chart.set_choices(choices, self.machine.available_ram, shape.quant)
+        self.chart.show()

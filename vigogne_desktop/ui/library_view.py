@@ -298,6 +298,7 @@ class LibraryView(QWidget):
         parts.append(self.tr("estimates for a {n_ctx}-token context").format(n_ctx=n_ctx))
         self.machine_label.setText(" · ".join(parts))
         self.catalog_detail.machine = machine
+        self.local_detail.machine = machine  # its quality chart is judged for this machine
 
     def set_catalog(self, rows: list[CatalogRow]) -> None:
         row = self.catalog_detail.row

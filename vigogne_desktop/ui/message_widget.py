@@ -36,6 +36,10 @@ from .message_parts import (
 )
 
 BUBBLE_MARGINS = (12, 8, 12, 8)
+# Qt lays out a paragraph in time growing with its length: a pasted 1 MB message held the
+# window for 5 s, and again at each resize. Past this, the bubble shows the beginning and
+# says so; the history keeps the message whole and « Copy » copies it whole.
+SHOWN_CHARACTERS = 30_000
 
 Shown = MarkdownLabel | CodeBlock
 
@@ -86,6 +90,9 @@ class MessageWidget(QWidget):
         self.footer.setObjectName("footer")
         self.notice = WrappingLabel()
         self.notice.setObjectName("notice")
+        self.rest = WrappingLabel()  # what is not shown of a very long message
+        self.rest.setObjectName("state")
+        self.rest.hide()
         self.body = QVBoxLayout()
         self.body.setContentsMargins(0, 0, 0, 0)
         self.body.setSpacing(6)
@@ -98,6 +105,7 @@ class MessageWidget(QWidget):
         inside.addLayout(header)
         inside.addWidget(self.typing)
         inside.addLayout(self.body)
+        inside.addWidget(self.rest)
         inside.addWidget(self.state)
         inside.addWidget(self.footer)
 
@@ -164,7 +172,7 @@ class MessageWidget(QWidget):
         ):
             # Only more text of a streaming reply: render it, touch nothing else.
             self.message = message
-            self._render(message.content)
+            self._render_text(message.content)
             return
         self._shown = (replace(message, content=""), state)
         self.message = message
@@ -201,7 +209,7 @@ class MessageWidget(QWidget):
         self._reveal()
         if old.id != message.id or not message.content.startswith(self._segmenter.text):
             self._reset_body()
-        self._render(message.content)
+        self._render_text(message.content)
 
     def _state_text(self, message: Message) -> str:
         """Why a reply is not whole: the user stopped it, the engine or the app stopped."""
@@ -256,6 +264,21 @@ class MessageWidget(QWidget):
         self._finished.clear()
         self._tail.clear()
         self._segmenter = Segmenter()
+
+    def _render_text(self, text: str) -> None:
+        """The text, or its beginning and a line saying how much more the history keeps."""
+        hidden = len(text) - SHOWN_CHARACTERS
+        if hidden > 0 or self.rest.isVisibleTo(self):
+            self.rest.setText(
+                self.tr(
+                    "%n more character(s) of this message are not shown: « Copy this message » "
+                    "copies it whole.",
+                    "",
+                    hidden,
+                )
+            )
+            self.rest.setVisible(hidden > 0)
+        self._render(text[:SHOWN_CHARACTERS])
 
     def _render(self, text: str) -> None:
         segmenter = self._segmenter

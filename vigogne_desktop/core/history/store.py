@@ -98,7 +98,10 @@ class History:
             yield
             self.write("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # On a full disk SQLite has rolled back already: a second ROLLBACK would raise
+            # and hide the sentence that says what happened.
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
 
     # -- conversations ---------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 EXPORT_FORMAT = "vigogne-desktop.conversation"
 EXPORT_ALL_FORMAT = "vigogne-desktop.conversations"
 EXPORT_VERSION = 1
+# JSON may escape half of a UTF-16 pair ("\ud800") that no UTF-8 text can hold: SQLite
+# refused it with a traceback. Imported text gets U+FFFD in its place, as a decoder would.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def export_json(history: History, cid: int) -> dict[str, Any]:
@@ -116,7 +120,7 @@ def _import_one(history: History, item: Mapping[str, Any]) -> int:
         "INSERT INTO conversations (title, title_is_auto, pinned, created, updated, settings) "
         "VALUES (?, 0, ?, ?, ?, ?)",
         (
-            str(item.get("title", "")),
+            _valid_text(str(item.get("title", ""))),
             int(bool(item.get("pinned", False))),
             float(item.get("created", now)),
             float(item.get("updated", now)),
@@ -134,7 +138,7 @@ def _import_one(history: History, item: Mapping[str, Any]) -> int:
                 cid,
                 new_ids.get(msg.get("parent")),
                 msg["role"],
-                msg["content"],
+                _valid_text(msg["content"]),
                 "unfinished" if status == "streaming" else status,
                 float(msg.get("created", now)),
                 json.dumps(msg.get("meta") or {}),
@@ -147,6 +151,10 @@ def _import_one(history: History, item: Mapping[str, Any]) -> int:
         current = new_ids[messages[-1].get("id")]
     history.write("UPDATE conversations SET leaf_id = ? WHERE id = ?", (current, cid))
     return cid
+
+
+def _valid_text(text: str) -> str:
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _check_export(item: Mapping[str, Any]) -> None:
