@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from checkpoints import random_llama_checkpoint
 from safetensors.numpy import load_file, save_file
 
 from converters.convert import Source, convert
@@ -255,43 +256,14 @@ def test_cli_help_documents_the_options() -> None:
 @pytest.fixture(scope="module")
 def wide_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A checkpoint big enough to take seconds: two TinyLlama-wide layers (about 400 MB)."""
-    folder = tmp_path_factory.mktemp("wide") / "llama"
-    shutil.copytree(FIXTURES / "llama", folder)
-    config = json.loads((folder / "config.json").read_text())
-    config.update(
-        hidden_size=2048,
-        intermediate_size=5632,
-        num_attention_heads=32,
-        num_key_value_heads=4,
-        num_hidden_layers=2,
-        head_dim=64,
+    return random_llama_checkpoint(
+        tmp_path_factory.mktemp("wide") / "llama",
+        n_embd=2048,
+        n_ff=5632,
+        n_head=32,
+        n_head_kv=4,
+        n_layer=2,
     )
-    (folder / "config.json").write_text(json.dumps(config))
-    rng = np.random.default_rng(0)
-    vocab, embd, ff, kv = config["vocab_size"], 2048, 5632, 256
-    shapes = {
-        "model.embed_tokens.weight": (vocab, embd),
-        "model.norm.weight": (embd,),
-        "lm_head.weight": (vocab, embd),
-    }
-    for i in range(2):
-        layer = {
-            "input_layernorm": (embd,),
-            "post_attention_layernorm": (embd,),
-            "self_attn.q_proj": (embd, embd),
-            "self_attn.k_proj": (kv, embd),
-            "self_attn.v_proj": (kv, embd),
-            "self_attn.o_proj": (embd, embd),
-            "mlp.gate_proj": (ff, embd),
-            "mlp.up_proj": (ff, embd),
-            "mlp.down_proj": (embd, ff),
-        }
-        shapes |= {f"model.layers.{i}.{name}.weight": shape for name, shape in layer.items()}
-    save_file(
-        {k: rng.standard_normal(s, dtype=np.float32) for k, s in shapes.items()},
-        folder / "model.safetensors",
-    )
-    return folder
 
 
 @pytest.mark.parametrize("phase", ["convert", "quantize"])

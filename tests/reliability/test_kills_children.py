@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from safetensors.numpy import save_file
+from checkpoints import random_llama_checkpoint
 
 from converters.quality_metadata import read_report_file
 
@@ -27,44 +25,14 @@ ROOT = Path(__file__).parents[2]
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Llama checkpoint wide enough (about 50 MB) that its quantization takes a second."""
-    folder = tmp_path_factory.mktemp("kills") / "llama"
-    shutil.copytree(FIXTURES / "llama", folder, ignore=shutil.ignore_patterns("reference.npz"))
-    config = json.loads((folder / "config.json").read_text())
-    embd, ff, kv, layers = 512, 1408, 256, 4
-    config.update(
-        hidden_size=embd,
-        intermediate_size=ff,
-        num_attention_heads=8,
-        num_key_value_heads=4,
-        num_hidden_layers=layers,
-        head_dim=64,
+    return random_llama_checkpoint(
+        tmp_path_factory.mktemp("kills") / "llama",
+        n_embd=512,
+        n_ff=1408,
+        n_head=8,
+        n_head_kv=4,
+        n_layer=4,
     )
-    (folder / "config.json").write_text(json.dumps(config))
-    vocab = config["vocab_size"]
-    shapes = {
-        "model.embed_tokens.weight": (vocab, embd),
-        "model.norm.weight": (embd,),
-        "lm_head.weight": (vocab, embd),
-    }
-    for i in range(layers):
-        layer = {
-            "input_layernorm": (embd,),
-            "post_attention_layernorm": (embd,),
-            "self_attn.q_proj": (embd, embd),
-            "self_attn.k_proj": (kv, embd),
-            "self_attn.v_proj": (kv, embd),
-            "self_attn.o_proj": (embd, embd),
-            "mlp.gate_proj": (ff, embd),
-            "mlp.up_proj": (ff, embd),
-            "mlp.down_proj": (embd, ff),
-        }
-        shapes |= {f"model.layers.{i}.{name}.weight": shape for name, shape in layer.items()}
-    rng = np.random.default_rng(0)
-    save_file(
-        {k: rng.standard_normal(s, dtype=np.float32) for k, s in shapes.items()},
-        folder / "model.safetensors",
-    )
-    return folder
 
 
 def convert_command(checkpoint: Path, output: Path, *options: str) -> list[str]:
