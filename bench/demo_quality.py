@@ -1,7 +1,9 @@
 """Quality of the demo model per GGUF type, through the real path (convert → engine).
 
 Greedy decoding and exact answers, 40 questions phrased as in training and 40 held-out
-paraphrases; also with the app's default sampling preset (Vigogne's recommendation).
+paraphrases; also with the app's default sampling preset (Vigogne's recommendation). Next to
+each type, what the app's quality measurement (converters/quality.py) says of it against the
+F32 conversion: whether its KL divergence predicts the answers lost.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from converters.convert import Source, convert
+from converters.quality import measure
 from vigogne_desktop.core import LocalEngine
 from vigogne_desktop.core.conversion import demo_checkpoint
 from vigogne_desktop.core.protocol import ChatFinished, LoadSettings, SamplingParams, TextChunk
@@ -39,12 +42,23 @@ def score(engine: LocalEngine, held_out: bool, params: SamplingParams) -> float:
 def main() -> None:
     rows, data = [], {}
     with tempfile.TemporaryDirectory() as tmp:
+        reference = convert(Source(demo_checkpoint()), Path(tmp) / "demo.F32.gguf", outtype="f32")
         for label, options in (
             ("F16", {"outtype": "f16"}),
             ("Q8_0", {"outtype": "q8_0"}),
             ("Q4_K_M", {"outtype": "f16", "quant": "Q4_K_M"}),
+            ("Q2_K", {"outtype": "f16", "quant": "Q2_K"}),
         ):
             path = convert(Source(demo_checkpoint()), Path(tmp) / f"demo.{label}.gguf", **options)  # type: ignore[arg-type]
+            report = measure(path, reference, threads=2)
+            data[f"{label} measured"] = report.as_json()
+            rows.append(
+                (
+                    f"{label}: KL mean (p99) against F32, same first token",
+                    f"{report.kl_mean:.4f} ({report.kl_p99:.4f}), {report.top1_agreement:.1%}",
+                    "",
+                )
+            )
             with LocalEngine() as engine:
                 engine.load(str(path), LoadSettings(n_ctx=512, n_threads=2))
                 for preset, params in PRESETS.items():
@@ -62,7 +76,9 @@ def main() -> None:
         {
             "title": "Demo model quality per GGUF type",
             "setup": "40 questions phrased as in training / 40 held-out paraphrases, exact "
-            "answers, vigogne-convert → GGUF → LocalEngine.",
+            "answers, vigogne-convert → GGUF → LocalEngine; the KL divergence and top-1 "
+            "agreement from converters.quality.measure on the shipped French text, against "
+            "the F32 conversion. Reproduce: `python -m bench demo`.",
             "machine": machine(),
             "results": data,
         },

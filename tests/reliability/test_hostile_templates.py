@@ -120,9 +120,12 @@ def test_a_template_that_fails_only_later_gives_way_mid_conversation(
     ][:-1]
     events = list(local.chat(long_talk, SHORT))
     assert isinstance(events[-1], ChatFinished), events[-1]
-    # The table's format stays: the next, short conversation is prompted with it too.
+    (started,) = [e for e in events if isinstance(e, ChatStarted)]
+    assert plain.name in started.note and "instruct" in started.note  # said, and said once:
+    # the table's format stays, and the next, short conversation is prompted with it too.
     events = list(local.chat(QUESTION, SHORT))
     assert isinstance(events[-1], ChatFinished), events[-1]
+    assert [e.note for e in events if isinstance(e, ChatStarted)] == [""]
 
 
 def test_a_looping_template_is_stopped_in_time() -> None:

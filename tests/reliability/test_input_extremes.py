@@ -32,7 +32,7 @@ from vigogne_desktop.core.settings import AppSettings, models_dir
 from vigogne_desktop.ui.composer import LONG_PARAGRAPH, MAX_CHARACTERS
 from vigogne_desktop.ui.main_window import MainWindow
 from vigogne_desktop.ui.message_parts import MarkdownLabel
-from vigogne_desktop.ui.message_widget import SHOWN_CHARACTERS
+from vigogne_desktop.ui.message_widget import SHOWN_OF_A_QUESTION
 
 SMALL = LoadSettings(n_ctx=512, n_threads=2, seed=3)
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -192,7 +192,7 @@ def test_a_prompt_longer_than_the_context_says_what_to_do_and_keeps_the_question
     assert stored(window) == [("user", question)]
     bubble = window.chat_view.widgets[-1]
     assert bubble is not None and bubble.rest.isVisible() and "not shown" in bubble.rest.text()
-    assert sum(len(w.markdown) for w in bubble.findChildren(MarkdownLabel)) <= SHOWN_CHARACTERS
+    assert sum(len(w.markdown) for w in bubble.findChildren(MarkdownLabel)) <= SHOWN_OF_A_QUESTION
 
 
 def test_an_imported_1_mb_message_opens_without_freezing(  # type: ignore[no-untyped-def]
@@ -209,7 +209,7 @@ def test_an_imported_1_mb_message_opens_without_freezing(  # type: ignore[no-unt
     assert meter.longest_ms < FREEZE_MS, meter.longest_ms
     bubble = window.chat_view.widgets[-1]
     assert bubble is not None and bubble.rest.isVisible() and "not shown" in bubble.rest.text()
-    assert sum(len(w.markdown) for w in bubble.findChildren(MarkdownLabel)) <= SHOWN_CHARACTERS
+    assert sum(len(w.markdown) for w in bubble.findChildren(MarkdownLabel)) <= SHOWN_OF_A_QUESTION
     assert window.messages.messages[-1].content == text  # kept whole, copied whole
 
 

@@ -105,6 +105,9 @@ class ChatStarted:
     # the prompt were not read again, at the cost of a copy of `restore_seconds`.
     restored_tokens: int = 0
     restore_seconds: float = 0.0
+    # One sentence to show once: the file's chat template failed on this conversation and the
+    # model table's format took its place (prompts.template_set_aside).
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from .prompts import (
     last_rounds,
     reply_budget,
     resolve_format,
+    template_set_aside,
 )
 from .protocol import (
     CancelRequest,
@@ -353,6 +354,7 @@ class Worker:
         n_ctx = llm.n_ctx()
         messages, limited = last_rounds(request.messages, self._max_rounds)
         reply_tokens = reply_budget(n_ctx, params.max_tokens)
+        note = ""
         try:
             fitted, prompt = self.fit(choice, messages, reply_tokens)
         except ContextOverflow:
@@ -364,6 +366,8 @@ class Worker:
                 raise
             self._format = choice = self._spare
             fitted, prompt = self.fit(choice, messages, reply_tokens)
+            name = os.path.basename(self._loaded.path) if self._loaded else ""
+            note = template_set_aside(name, choice)
         tokens = self.tokenize(prompt.text)
         restored = self._contexts.before(llm, tokens)
         self.emit(
@@ -374,6 +378,7 @@ class Worker:
                 self._max_rounds if limited else 0,
                 restored.tokens if restored else 0,
                 restored.seconds if restored else 0.0,
+                note,
             ),
         )
         ticks: list[float] = []

@@ -234,6 +234,8 @@ class ChatController(QObject):
         if started.restored_tokens > 0:
             self._said_restored = True
             self.status.emit(self._restored(started))
+        if started.note:
+            self.status.emit(started.note)
         self._show_context()
 
     def _restored(self, started: ChatStarted) -> str:

@@ -38,9 +38,12 @@ from .message_parts import (
 BUBBLE_MARGINS = (12, 8, 12, 8)
 # Qt lays out a paragraph in time growing with its length: a pasted 1 MB message held the
 # window for 5 s, and again at each resize. Past this, the bubble shows the beginning and
-# says so; the history keeps the message whole and « Copy » copies it whole. At 20,000
-# characters (the longest paste) sending held the window 100 ms; at 10,000, about half.
-SHOWN_CHARACTERS = 10_000
+# says so; the history keeps the message whole and « Copy » copies it whole. A reply (a
+# context's worth at most: 4,096 tokens are about 15,000 characters) is shown whole; a
+# question, pasted up to the message box's 20,000 characters, shows its first 10,000 (sending
+# 20,000 held the window 100 ms, 10,000 about half).
+SHOWN_CHARACTERS = 30_000
+SHOWN_OF_A_QUESTION = 10_000
 
 Shown = MarkdownLabel | CodeBlock
 
@@ -268,7 +271,8 @@ class MessageWidget(QWidget):
 
     def _render_text(self, text: str) -> None:
         """The text, or its beginning and a line saying how much more the history keeps."""
-        hidden = len(text) - SHOWN_CHARACTERS
+        shown = SHOWN_OF_A_QUESTION if self.message.role == "user" else SHOWN_CHARACTERS
+        hidden = len(text) - shown
         if hidden > 0 or self.rest.isVisibleTo(self):
             self.rest.setText(
                 self.tr(
@@ -279,7 +283,7 @@ class MessageWidget(QWidget):
                 )
             )
             self.rest.setVisible(hidden > 0)
-        self._render(text[:SHOWN_CHARACTERS])
+        self._render(text[:shown])
 
     def _render(self, text: str) -> None:
         segmenter = self._segmenter
