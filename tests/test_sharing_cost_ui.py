@@ -16,7 +16,7 @@ def test_the_memory_sharing_adds_is_shown_beside_its_switch(qtbot, tiny_gguf: Pa
     qtbot.addWidget(dialog)
     ram, vram = second_copy_bytes(str(tiny_gguf), settings.preset(str(tiny_gguf)).load_settings())
     assert ram > 0 and vram == 0
-    assert not dialog.share_cost.isHidden()
+    qtbot.waitUntil(lambda: not dialog.share_cost.isHidden(), timeout=10000)  # off the GUI thread
     assert size_text(ram) in dialog.share_cost.text()
     assert not dialog.share.isChecked()  # said before, not after
 
@@ -24,4 +24,5 @@ def test_the_memory_sharing_adds_is_shown_beside_its_switch(qtbot, tiny_gguf: Pa
 def test_without_a_model_nothing_is_said(qtbot) -> None:  # type: ignore[no-untyped-def]
     dialog = SettingsDialog(AppSettings(), "", None)
     qtbot.addWidget(dialog)
+    qtbot.wait(200)
     assert dialog.share_cost.isHidden()

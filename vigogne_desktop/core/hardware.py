@@ -350,6 +350,17 @@ def _bits(quant: str) -> float:
     return BITS_PER_WEIGHT.get(quant, 32.0 if quant == "F32" else 16.0)
 
 
+def parameter_count(shape: ModelShape) -> int:
+    """A file's parameter count, from its size and type."""
+    return int(shape.file_size * 8 / _bits(shape.quant))
+
+
+def quantized_as(shape: ModelShape, parameters: int, quant: str) -> ModelShape:
+    """The same model of `parameters` at another quantization: its size at that type."""
+    size = int(parameters * _bits(quant) / 8)
+    return replace(shape, file_size=size, quant=quant, repacked_bytes=None)
+
+
 def _repacked(shape: ModelShape, machine: Machine) -> int:
     if not (machine.cpu_features.get("avx2") or machine.cpu_features.get("neon")):
         return 0
@@ -442,7 +453,7 @@ def estimate(
             "GB are free: close other applications, reduce the context or choose a smaller "
             "quantization.",
         )
-    count = parameters or int(shape.file_size * 8 / _bits(shape.quant))
+    count = parameters or parameter_count(shape)
     return FitEstimate(
         ram_bytes=ram,
         vram_bytes=vram,
@@ -464,14 +475,10 @@ def _gigabytes(count: int) -> str:
 def recommend_quant(
     parameters: int, shape: ModelShape, machine: Machine, n_ctx: int, *, kv_type: str = "f16"
 ) -> str | None:
-    """The best of QUANT_LADDER that runs comfortably here; None if even Q2_K does not.
-
-    `shape`'s file size and type are ignored: each candidate's size is the parameter count
-    at that type's bits per weight.
-    """
+    """The best of QUANT_LADDER that runs comfortably here, each `quantized_as` from the
+    parameter count (`shape`'s own size and type are ignored); None if even Q2_K does not."""
     for quant in QUANT_LADDER:
-        size = int(parameters * _bits(quant) / 8)
-        candidate = replace(shape, file_size=size, quant=quant, repacked_bytes=None)
+        candidate = quantized_as(shape, parameters, quant)
         layers = _offloadable_layers(candidate, n_ctx, machine, kv_type)
         _, needed, _ = _needs(candidate, n_ctx, machine, kv_type, layers, 512)
         if needed + _margin(needed, COMFORT_SHARE, COMFORT_MIN) <= machine.available_ram:

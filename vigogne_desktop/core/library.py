@@ -164,12 +164,6 @@ def _damaged_because(file: Path, damage: DamagedGguf) -> str:
     )
 
 
-def _truncation(file: Path, reader: gguf.GGUFReader) -> str | None:
-    size = file.stat().st_size
-    end = max((t.data_offset + int(t.n_bytes) for t in reader.tensors), default=0)
-    return _truncated(file, size, end) if end > size else None
-
-
 def _truncated(file: Path, size: int, end: int) -> str:
     return say(
         f"« {file.name} » est endommagé (tronqué : {size} octets sur {end} attendus) : le "
@@ -189,13 +183,13 @@ def _reader(file: Path) -> gguf.GGUFReader:
 
 
 def diagnose(path: str | os.PathLike[str]) -> str | None:
-    """Explain why a GGUF that passed quick_check cannot be loaded, if the file is at fault."""
-    file = Path(path)
+    """Explain why a GGUF that passed quick_check cannot be loaded, if the file is at fault
+    (quick_check has already bounded every tensor by the file: no truncation is left)."""
     try:
-        reader = _reader(file)
+        _reader(Path(path))
     except ModelFileError as exc:
         return str(exc)
-    return _truncation(file, reader)
+    return None
 
 
 def _text(reader: gguf.GGUFReader, key: str) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from .hardware import Machine, ModelShape, estimate
+from .hardware import Machine, ModelShape, estimate, quantized_as
 
 if TYPE_CHECKING:  # numpy comes with it: the window's start must not wait for it
     from converters.quality import QualityReport
@@ -47,13 +47,6 @@ def typical() -> dict[str, TypicalQuality]:
     return {quant: TypicalQuality(**figures) for quant, figures in types.items()}
 
 
-def parameters_of(shape: ModelShape) -> int:
-    """A file's parameter count from its size and type (what `estimate` assumes too)."""
-    from .catalog import BITS_PER_WEIGHT  # with llama_cpp: not at the window's start
-
-    return int(shape.file_size * 8 / BITS_PER_WEIGHT.get(shape.quant, 16.0))
-
-
 def quant_choices(
     quants: Iterable[str],
     parameters: int,
@@ -66,12 +59,9 @@ def quant_choices(
 ) -> list[QuantChoice]:
     """Each of `quants` for a model of `parameters` shaped like `shape`; a measured report
     replaces the typical figures of its type."""
-    from .catalog import BITS_PER_WEIGHT
-
     found = []
     for quant in quants:
-        size = int(parameters * BITS_PER_WEIGHT.get(quant, 16.0) / 8)
-        sized = replace(shape, file_size=size, quant=quant, repacked_bytes=None)
+        sized = quantized_as(shape, parameters, quant)
         needed = estimate(sized, n_ctx, machine, parameters=parameters).needed_bytes
         report = measured.get(quant)
         usual = typical().get(quant)
@@ -83,6 +73,8 @@ def quant_choices(
             else (None, None)
         )
         found.append(
-            QuantChoice(quant, size, needed, kl, top1, report is not None, quant == recommended)
+            QuantChoice(
+                quant, sized.file_size, needed, kl, top1, report is not None, quant == recommended
+            )
         )
     return found

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 import gguf
@@ -35,7 +36,7 @@ from .errors import (
 )
 from .hardware import default_threads
 from .kv_cache import ContextCache, default_budget_bytes
-from .library import diagnose, quick_check
+from .library import diagnose
 from .prompts import (
     AUTO,
     FILE_TEMPLATE,
@@ -250,7 +251,9 @@ class Worker:
         # A CPU-only llama.cpp ignores n_gpu_layers: say 0, as it is.
         requested_layers = request.settings.n_gpu_layers if llama_supports_gpu_offload() else 0
 
-        path = quick_check(request.path)  # a file that is no GGUF never unloads the current one
+        # LocalEngine.load sent it after library.quick_check (its whole header read and bounded):
+        # a file that is no sound GGUF never reaches here, so never unloads the current model.
+        path = Path(request.path)
         settings = request.settings
         n_ctx, context_note = context_for(path, settings.n_ctx)
         threads = settings.n_threads or default_threads()

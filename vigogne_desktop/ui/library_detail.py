@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import VigogneError
-from ..core.hardware import QUANT_LADDER, Machine, shape_from_gguf
+from ..core.hardware import QUANT_LADDER, Machine, parameter_count, shape_from_gguf
 from ..core.library import IMPORTED, MODELS
 from ..core.prompts import FORMATS
-from ..core.quality_choices import parameters_of, quant_choices
+from ..core.quality_choices import quant_choices
 from .i18n import decimal
 from .library_models import (
     FIT_COLOURS,
@@ -355,7 +355,7 @@ class LocalDetail(QWidget):
         if shape.quant not in quants:
             quants.insert(0, shape.quant)
         choices = quant_choices(
-            quants, parameters_of(shape), shape, self.machine, row.fit.n_ctx,
+            quants, parameter_count(shape), shape, self.machine, row.fit.n_ctx,
             measured={shape.quant: report}, recommended=row.fit.estimate.recommended_quant,
         )  # fmt: skip
         self.chart.set_choices(choices, self.machine.available_ram, shape.quant)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ..core import keys
 from ..core.settings import LOCAL, AppSettings, Endpoint, ModelPreset
+from .background import run_in_background
 
 # The choices for the memory kept for recent conversations.
 AUTO, NONE, SIZE = "automatic", "none", "size"
@@ -231,10 +232,11 @@ class SettingsDialog(QDialog):
         copy = QPushButton(self.tr("Copy key"))
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.share_key.text()))
         self.share_state = QLabel()
-        self.share_cost = QLabel(self._sharing_cost())
+        self.share_cost = QLabel()
         self.share_cost.setObjectName("reason")
         self.share_cost.setWordWrap(True)
-        self.share_cost.setVisible(bool(self.share_cost.text()))
+        self.share_cost.hide()
+        self._estimate_sharing_cost()
         share_form = QFormLayout(sharing)
         share_form.addRow(self.share)
         share_form.addRow(self.share_cost)
@@ -296,27 +298,43 @@ class SettingsDialog(QDialog):
             del self.endpoints[row]
             self._fill_engines(self.engine.currentData())
 
-    def _sharing_cost(self) -> str:
+    def _estimate_sharing_cost(self) -> None:
         """What sharing adds to memory, said before it is turned on: the server is a second
-        llama.cpp beside the app's (the file is mapped once, its working memory is not)."""
+        llama.cpp beside the app's (the file is mapped once, its working memory is not).
+        Estimated off the window's thread: it probes the machine (llama.cpp, half a second)."""
         if not self.model_path:
-            return ""
-        from ..core.errors import VigogneError
+            return
         from ..core.sharing import second_copy_bytes
+
+        path, load = self.model_path, self.settings.preset(self.model_path).load_settings()
+
+        def estimate() -> tuple[int, int] | None:
+            try:
+                return second_copy_bytes(path, load)
+            except (OSError, ValueError):  # an unreadable file: nothing to say here
+                return None
+
+        run_in_background(self, estimate, self._show_sharing_cost, self._no_cost)
+
+    def _show_sharing_cost(self, cost: tuple[int, int] | None) -> None:
         from .library_models import size_text
 
-        load = self.settings.preset(self.model_path).load_settings()
-        try:
-            ram, vram = second_copy_bytes(self.model_path, load)
-        except (VigogneError, OSError, ValueError):
-            return ""
+        if cost is None:
+            return
+        ram, vram = cost
         if vram:
-            return (
+            text = (
                 self.tr("Sharing uses about %1 more memory and %2 more GPU memory.")
                 .replace("%1", size_text(ram))
                 .replace("%2", size_text(vram))
             )
-        return self.tr("Sharing uses about %1 more memory.").replace("%1", size_text(ram))
+        else:
+            text = self.tr("Sharing uses about %1 more memory.").replace("%1", size_text(ram))
+        self.share_cost.setText(text)
+        self.share_cost.show()
+
+    def _no_cost(self, _reason: str) -> None:
+        """A file the estimate cannot read: the load already says what is wrong with it."""
 
     def show_sharing(self, address: str, key: str, state: str) -> None:
         self.share_address.setText(address)
