@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .cores import default_threads
 from .errors import Cancelled, ConversionError
 from .messages import say
 
@@ -115,7 +116,7 @@ class _Run:
                 n_ctx=n_ctx,
                 n_batch=n_batch,
                 n_ubatch=n_batch,
-                n_threads=threads,
+                n_threads=threads or default_threads(),
                 n_gpu_layers=0,
                 logits_all=True,
                 verbose=False,

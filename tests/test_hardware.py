@@ -159,7 +159,7 @@ def test_a_model_decodes_with_one_thread_per_physical_core_by_default(tiny_gguf:
 
     import psutil
 
-    from vigogne_desktop.core.hardware import default_threads
+    from converters.cores import default_threads
 
     with LocalEngine() as engine:
         info = engine.load(str(tiny_gguf), LoadSettings(n_ctx=256))
@@ -177,7 +177,7 @@ def test_the_default_threads_follow_the_cpus_this_process_may_use() -> None:
 
     code = (
         "import os; os.sched_setaffinity(0, {0}); "
-        "from vigogne_desktop.core.hardware import default_threads; print(default_threads())"
+        "from converters.cores import default_threads; print(default_threads())"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "1", done.stderr

@@ -334,7 +334,7 @@ def _quality(model: Path, reference: Path, as_json: bool, store: bool) -> int:
             )
 
     try:
-        report = measure(model, reference, threads=hardware.default_threads(), progress=progress)
+        report = measure(model, reference, progress=progress)
     except QualityError as exc:  # a wrong file or pair of files: the user's to mend
         print(f"vigogne-desktop: {exc}", file=sys.stderr)
         return _BAD_INPUT

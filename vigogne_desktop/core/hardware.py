@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import platform
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import psutil
 
+from converters.cores import sysctl as _sysctl
 from converters.messages import say
 
 from .gguf_header import read_header
@@ -114,16 +114,6 @@ class FitEstimate:
 
 
 # -- this machine ---------------------------------------------------------------------------
-
-
-def _sysctl(name: str) -> str | None:
-    try:
-        done = subprocess.run(
-            ["sysctl", "-n", name], capture_output=True, text=True, timeout=5, check=False
-        )
-    except OSError:
-        return None
-    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
 
 def _cpu_features() -> dict[str, bool]:
@@ -233,24 +223,6 @@ def recommended_threads(machine: Machine) -> int:
     if machine.performance_cores:
         return machine.performance_cores
     return max(1, min(machine.physical_cores, machine.logical_cores))
-
-
-def default_threads() -> int:
-    """The threads llama.cpp decodes fastest with here, cheap enough for every load: one per
-    physical core this process may run on (all of them without SMT), P-cores on Apple.
-
-    llama-cpp-python's own default, `cpu_count() // 2`, assumes SMT everywhere: on a
-    machine without it that is half the cores, and half the speed."""
-    logical = psutil.cpu_count(logical=True) or os.cpu_count() or 1
-    physical = psutil.cpu_count(logical=False) or logical
-    if sys.platform == "darwin" and platform.machine() == "arm64":
-        performance = _sysctl("hw.perflevel0.physicalcpu")
-        if performance and performance.isdigit():
-            return int(performance)
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else logical
-    # A container or `taskset` may allow fewer CPUs than the machine has: keep the same
-    # share of physical cores among them.
-    return max(1, min(usable, round(usable * physical / logical)))
 
 
 # -- a model's shape ------------------------------------------------------------------------

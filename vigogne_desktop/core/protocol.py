@@ -19,7 +19,7 @@ class LoadSettings:
     """How llama.cpp loads a model: the model's settings, not a conversation's."""
 
     n_ctx: int | None = None  # None: the model's trained context, capped by memory
-    n_threads: int | None = None  # None: one per physical core (hardware.default_threads)
+    n_threads: int | None = None  # None: one per physical core (converters.cores.default_threads)
     n_batch: int = 512
     n_gpu_layers: int = 0
     seed: int = 0xFFFFFFFF  # llama.cpp's "random seed"

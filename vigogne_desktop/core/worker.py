@@ -23,6 +23,7 @@ import gguf
 import numpy as np
 import numpy.typing as npt
 
+from converters.cores import default_threads
 from converters.messages import say
 from converters.templates import MAX_ROUNDS_KEY
 
@@ -34,7 +35,6 @@ from .errors import (
     PromptFormatError,
     VigogneError,
 )
-from .hardware import default_threads
 from .kv_cache import ContextCache, default_budget_bytes
 from .library import diagnose
 from .prompts import (
